@@ -1,0 +1,41 @@
+# defwatch: `make run` and `make test` are the whole set-up on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SHARED ?= ../shared
+
+.PHONY: install run run-once test lint typecheck unit bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "defwatch needs Python >= 3.11 (set PYTHON=python3.11)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -c 'import streams.nlp_check' 
+	touch $@
+
+run: install
+	$(BIN)/defwatch run
+
+run-once: install
+	$(BIN)/defwatch run --once
+
+lint: install
+	$(BIN)/ruff check extractors streams tests bench
+
+typecheck: install
+	$(BIN)/mypy
+
+unit: install
+	$(BIN)/pytest -q
+
+test: lint typecheck unit
+
+bench: install
+	$(BIN)/python bench/extract_speed.py --shared $(SHARED)
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

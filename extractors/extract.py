@@ -1,0 +1,742 @@
+"""The defection extractor: one article in, its defection events out. Pure: no I/O, no global state."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from typing import Final
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span, Token
+
+from extractors import ranks, triggers
+from extractors.countries import country_of, find_countries
+from extractors.dates import When, resolve
+from extractors.mentions import Group, Mention, mention_of
+from extractors.models import Article, DefectionEvent, Defector, Sector, Source, Status
+from extractors.pipeline import load_pipeline, triggers_in
+
+_DENIAL: Final = re.compile(
+    r"\b(?:den(?:y|ied|ies|ying|ial)|no truth|not true|false reports?|fabricat\w+|refut\w+|"
+    r"(?:had|has|have) not (?:defected|left|fled)|did not (?:defect|leave|flee)|never defected|"
+    r"still in (?:his|her) (?:home|post|office|position)|remains? loyal)\b",
+    re.I,
+)
+_HEDGES: Final = re.compile(
+    r"\b(?:reportedly|unconfirmed|could not (?:be )?(?:independently )?(?:verif|confirm)\w*|"
+    r"not (?:been )?(?:able|immediately available) to (?:independently )?(?:verify|confirm)|"
+    r"according to (?:rebel|activist|opposition|unnamed|anonymous)\w* sources?|(?:rebel|activist|opposition) sources|"
+    r"on condition of anonymity|claimed|claims|rumou?r\w*|is said to|are said to|allegedly|unverified|"
+    r"sources (?:said|say|told)|it is unclear|apparent(?:ly)?)\b",
+    re.I,
+)
+_CONFIRM: Final = re.compile(
+    r"\b(?:confirmed|confirms|official statement|state(?:-run)? (?:media|television|tv|news agency)|"
+    r"ministry (?:said|says|confirmed)|told (?:reuters|the associated press|the ap|afp|the guardian|bbc)|"
+    r"in a video|announced|officially)\b",
+    re.I,
+)
+_PARTY: Final = re.compile(
+    r"\b(?:cross(?:ed|es|ing)? the floor|floor[- ]cross\w*|caucus|(?:labour|conservative|liberal|tory|tories|"
+    r"democratic|republican|socialist|green|reform|national) (?:party|benches|caucus)|party|parties)\b",
+    re.I,
+)
+_TITLE_NEWS: Final = re.compile(
+    r"\b(?:defects?|defected|defecting|defection|flees?|fled|seeks? asylum|asylum|resigns?|quits?|crosses|"
+    r"crossing|ditches|switch(?:es)? sides|joins?|deserts?)\b",
+    re.I,
+)
+_TITLE_LABEL: Final = re.compile(r"\b(?:who (?:defected|fled)|defectors?|former defector)\b", re.I)
+_OPPOSITION: Final = re.compile(
+    r"\b(?:rebel\w*|insurgen\w*|revolt|uprising|revolution\w*|resistance|opposition|free syrian army|fsa|"
+    r"labour|conservatives?|liberals?|tor(?:y|ies)|democrats?|republicans?|caucus|party|enemy|ukraine|kyiv)\b",
+    re.I,
+)
+_ACCEPT_OBJECTS: Final = {
+    "abandon": {"post", "posts", "regime", "army", "side", "unit", "command", "government", "mission", "embassy",
+                "party", "position"},
+    "quit": {"army", "regime", "post", "party", "government", "military", "force", "forces"},
+    "leave": {"caucus", "party", "regime", "army", "post"},
+    "switch": {"side", "sides", "allegiance", "camp", "camps"},
+    "swap": {"side", "sides"},
+    "change": {"side", "sides", "allegiance"},
+    "declare": {"allegiance", "loyalty", "defection"},
+    "pledge": {"allegiance", "loyalty"},
+    "cross": {"floor"},
+}
+_DEST_VERBS: Final = frozenset({"flee", "escape", "cross", "go", "fly", "run", "arrive", "take", "head", "defect",
+                                "seek", "apply", "request", "ask", "desert", "land", "reach"})
+_SENIOR_PLURAL_MIN: Final = 6.0
+BACKGROUND_AGE_DAYS: Final = 3.5
+HEADLINE_AGE_DAYS: Final = 45.0
+
+
+@dataclass
+class Draft:
+    """One defection statement read off one sentence."""
+
+    mention: Mention
+    sent_idx: int
+    trigger: str
+    to: str | None = None
+    from_: str | None = None
+    joined: str | None = None
+    when: When | None = None
+    background_cue: bool = False
+    denied: bool = False
+    party_cue: bool = False
+    key: tuple[int, int] = (0, 0)
+
+
+@dataclass
+class Cluster:
+    drafts: list[Draft] = field(default_factory=list)
+    groups: list[Group] = field(default_factory=list)
+
+    @property
+    def first(self) -> Draft:
+        return self.drafts[0]
+
+    @property
+    def names(self) -> list[str]:
+        return [g.name for g in self.groups if g.name]
+
+    @property
+    def last_sent(self) -> int:
+        return max(d.sent_idx for d in self.drafts)
+
+
+@dataclass
+class _Sentence:
+    span: Span
+    offset: int
+
+    @property
+    def text(self) -> str:
+        return self.span.text
+
+
+def _surname(name: str) -> str:
+    toks = [t for t in re.split(r"[\s-]+", name.lower()) if t not in ("al", "el", "bin", "ibn", "abu", "")]
+    return toks[-1].replace("'", "").replace("\u2019", "") if toks else ""
+
+
+def names_match(a: str, b: str) -> bool:
+    sa, sb = _surname(a), _surname(b)
+    return bool(sa and sb) and SequenceMatcher(None, sa, sb).ratio() >= 0.8
+
+
+class Extractor:
+    """Runs the spaCy pipeline on the parts of an article that carry defection cues and reads events off
+    the parse. One instance holds one pipeline; ``extract`` and ``extract_many`` are safe to call
+    repeatedly and keep no state between articles."""
+
+    def __init__(self, nlp: Language | None = None, model: str | None = None, batch_size: int = 32) -> None:
+        self.nlp = nlp if nlp is not None else load_pipeline(model)
+        self.batch_size = batch_size
+
+    # -- public API ---------------------------------------------------------------------------------
+
+    def extract(self, article: Article) -> list[DefectionEvent]:
+        return next(self.extract_many([article]))[1]
+
+    def extract_many(self, articles: Iterable[Article]) -> Iterator[tuple[Article, list[DefectionEvent]]]:
+        """Events of each article, in input order; articles the pre-filter rejects never reach spaCy."""
+        pending: list[tuple[Article, list[tuple[int, int]]]] = []
+        for article in articles:
+            pending.append((article, segments(article.text)))
+            if len(pending) >= self.batch_size:
+                yield from self._run(pending)
+                pending = []
+        if pending:
+            yield from self._run(pending)
+
+    # -- internals ----------------------------------------------------------------------------------
+
+    def _run(self, batch: list[tuple[Article, list[tuple[int, int]]]]) -> Iterator[tuple[Article, list[DefectionEvent]]]:
+        jobs = [(a.text[s:e], (i, s)) for i, (a, segs) in enumerate(batch) for s, e in segs]
+        docs: dict[int, list[tuple[Doc, int]]] = {}
+        for doc, (i, start) in self.nlp.pipe(jobs, as_tuples=True, batch_size=self.batch_size):
+            docs.setdefault(i, []).append((doc, start))
+        for i, (article, _) in enumerate(batch):
+            parts = docs.get(i, [])
+            yield article, (read_events(article, parts) if parts else [])
+
+
+def segments(text: str) -> list[tuple[int, int]]:
+    """Character ranges worth parsing: each paragraph with a defection cue, with its neighbours (for the
+    sentences that name or number the defectors). Empty when the pre-filter rejects the article."""
+    cues = triggers.cue_spans(text)
+    if not cues:
+        return []
+    paras = [(m.start(), m.end()) for m in re.finditer(r"[^\n]+(?:\n(?!\s*\n)[^\n]+)*", text)]
+    keep: set[int] = set()
+    for cs, _ in cues:
+        for j, (ps, pe) in enumerate(paras):
+            if ps <= cs < pe:
+                keep.update({j - 1, j, j + 1})
+    ranges: list[tuple[int, int]] = []
+    for j in sorted(k for k in keep if 0 <= k < len(paras)):
+        ps, pe = paras[j]
+        if ranges and j - 1 in keep and ranges[-1][1] >= paras[j - 1][1]:
+            ranges[-1] = (ranges[-1][0], pe)
+        else:
+            ranges.append((ps, pe))
+    return ranges
+
+
+# ---- reading events off parsed sentences ------------------------------------------------------------
+
+
+def read_events(article: Article, parts: list[tuple[Doc, int]]) -> list[DefectionEvent]:
+    sents = [_Sentence(s, off) for doc, off in parts for s in doc.sents]
+    registry = _person_registry(sents)
+    drafts: list[Draft] = []
+    for idx, sent in enumerate(sents):
+        seen_heads: set[int] = set()
+        for trig in triggers_in(sent.span):
+            d = _draft_for(trig, idx, sent, article.published)
+            if d is None:
+                continue
+            key = (id(sent.span.doc), d.mention.head)
+            if key in seen_heads:
+                _absorb_same_head(drafts, key, d)
+                continue
+            seen_heads.add(key)
+            d.key = key
+            drafts.append(d)
+    for d in drafts:
+        _fill_from_registry(d.mention, registry)
+    clusters = _cluster(drafts, sents)
+    _refine_vague_ranks(clusters, sents)
+    fallback_from = _article_country(article)
+    title_news = bool(_TITLE_NEWS.search(article.title)) and not _TITLE_LABEL.search(article.title)
+    events = []
+    for c in clusters:
+        ev = _event(c, sents, article, fallback_from, title_news)
+        if ev is not None:
+            events.append(ev)
+    return events
+
+
+def _absorb_same_head(drafts: list[Draft], key: tuple[int, int], d: Draft) -> None:
+    for prev in drafts:
+        if prev.key == key:
+            prev.to = prev.to or d.to
+            prev.joined = prev.joined or d.joined
+            prev.from_ = prev.from_ or d.from_
+            prev.when = prev.when or d.when
+            prev.background_cue = prev.background_cue and d.background_cue
+            prev.party_cue = prev.party_cue or d.party_cue
+
+
+def _person_registry(sents: list[_Sentence]) -> list[Group]:
+    """Every person named in the parsed text, with the title found next to the name."""
+    out: list[Group] = []
+    for s in sents:
+        for ent in s.span.ents:
+            if ent.label_ == "PERSON":
+                g = mention_of(ent.root)
+                out.extend(x for x in g.groups if x.name)
+    return out
+
+
+def _fill_from_registry(m: Mention, registry: list[Group]) -> None:
+    for g in m.groups:
+        if not g.name:
+            continue
+        same = [r for r in registry if r.name and names_match(r.name, g.name)]
+        if not same:
+            continue
+        longest = max(same, key=lambda r: len(r.name or ""))
+        if len(longest.name or "") > len(g.name):
+            g.name = longest.name
+        if g.rank is None or g.rank in ranks.VAGUE_RANKS:
+            ranked = [r for r in same if r.rank]
+            if ranked:
+                best = max(ranked, key=lambda r: ranks.level(r.rank))
+                g.rank, g.role = best.rank, g.role or best.role
+        g.country = g.country or next((r.country for r in same if r.country), None)
+
+
+def _subjects(tok: Token) -> list[Token]:
+    cur = tok
+    for _ in range(4):
+        subs = [c for c in cur.children if c.dep_ in ("nsubj", "nsubjpass", "csubj")]
+        if subs:
+            if subs[0].lower_ in ("who", "that", "which") and cur.dep_ in ("relcl", "acl"):
+                return [cur.head]
+            if subs[0].pos_ == "PRON" and cur.dep_ in ("ccomp",) and subs[0].lower_ in ("they", "he", "she"):
+                outer = [c for c in cur.head.children if c.dep_ in ("nsubj", "nsubjpass")]
+                if outer and outer[0].pos_ != "PRON" and mention_of(outer[0]).groups:
+                    return outer
+            return subs
+        if cur.dep_ in ("relcl", "acl"):
+            return [cur.head]
+        if cur.dep_ in ("conj", "xcomp", "advcl", "pcomp", "ccomp") and cur.head is not cur:
+            cur = cur.head
+            continue
+        break
+    return []
+
+
+def _owner_of_noun(tok: Token) -> list[Token]:
+    """Who a defection noun belongs to: "his defection", "Sleiba's defection", "the defection of X"."""
+    for c in tok.children:
+        if c.dep_ == "prep" and c.lower_ == "of":
+            objs = [o for o in c.children if o.dep_ == "pobj"]
+            if objs:
+                return objs
+    for c in tok.children:
+        if c.dep_ == "poss":
+            if c.pos_ != "PRON":
+                return [c]
+            verb = tok.head
+            while verb.pos_ not in ("VERB", "AUX") and verb.head is not verb:
+                verb = verb.head
+            if verb.pos_ in ("VERB", "AUX"):
+                subs = _subjects(verb)
+                if subs and subs[0].pos_ != "PRON":
+                    return subs
+            return [c]
+    if tok.dep_ in ("dobj", "pobj") and tok.head.pos_ == "VERB" and tok.head.lemma_ in (
+        "announce", "declare", "broadcast", "confirm", "make", "film", "post", "explain", "cite"
+    ):
+        return _subjects(tok.head)
+    return []
+
+
+def _clause_verbs(tok: Token) -> list[Token]:
+    verbs = [tok, *[c for c in tok.conjuncts]]
+    for v in list(verbs):
+        verbs.extend(c for c in v.children if c.dep_ in ("xcomp", "advcl", "conj") and c.pos_ == "VERB")
+    if tok.dep_ in ("relcl", "acl") and tok.head.head.pos_ in ("VERB", "AUX"):
+        verbs.append(tok.head.head)
+    return verbs
+
+
+def _destination(verbs: list[Token]) -> str | None:
+    for v in verbs:
+        if v.lemma_ not in _DEST_VERBS and v.lemma_ not in ("defection", "asylum", "refuge"):
+            if v.pos_ == "VERB":
+                continue
+        for c in v.subtree:
+            if c.dep_ == "prep" and c.lower_ in ("to", "into", "in", "for") and (
+                c.head.lemma_ in _DEST_VERBS or c.head.lemma_ in ("asylum", "refuge", "shelter", "defection", "camp")
+            ):
+                if c.lower_ == "in" and c.head.lemma_ not in ("asylum", "refuge", "shelter", "arrive", "land", "take"):
+                    continue
+                for o in c.children:
+                    if o.dep_ == "pobj":
+                        country = country_of(" ".join(t.text for t in o.subtree if t.dep_ != "det")) or country_of(
+                            o.text
+                        )
+                        if country:
+                            return country
+    return None
+
+
+def _joined(verbs: list[Token]) -> str | None:
+    for v in verbs:
+        for c in v.subtree:
+            obj: Token | None = None
+            if c.lemma_ == "join" and c.pos_ == "VERB":
+                objs = [o for o in c.children if o.dep_ in ("dobj", "attr")]
+                obj = objs[0] if objs else None
+            elif c.dep_ == "prep" and c.lower_ == "to" and c.head.lemma_ in ("defect", "defection", "switch"):
+                objs = [o for o in c.children if o.dep_ == "pobj"]
+                obj = objs[0] if objs else None
+            if obj is None or country_of(obj.text):
+                continue
+            text = " ".join(t.text for t in obj.subtree if t.dep_ not in ("det", "relcl", "acl") and t.i <= obj.i)
+            low = text.lower()
+            if "free syrian army" in low or low.endswith("fsa"):
+                return "Free Syrian Army"
+            if re.search(r"rebel|insurg|revolt|uprising|revolution", low):
+                return "rebels"
+            if "opposition" in low:
+                return "opposition"
+            if _OPPOSITION.search(low) and len(text) < 60:
+                return text.strip()
+    return None
+
+
+def _origin(verbs: list[Token], m: Mention) -> str | None:
+    for g in m.groups:
+        if g.country:
+            return g.country
+    for v in verbs:
+        for c in v.children:
+            if c.dep_ == "prep" and c.lower_ == "from":
+                for t in c.subtree:
+                    country = country_of(t.text)
+                    if country:
+                        return country
+    return None
+
+
+def _move_ok(tok: Token, sent: _Sentence) -> bool:
+    """A movement or resignation verb states a defection only with a destination, a side or a cause."""
+    lemma = tok.lemma_
+    sub_lemmas = {t.lemma_.lower() for t in tok.subtree}
+    if tok.lower_ == "asylum":
+        return True
+    if lemma in ("seek", "apply", "request", "ask"):
+        return "asylum" in sub_lemmas
+    if lemma in _ACCEPT_OBJECTS and lemma != "cross":
+        objs = {c.lemma_.lower() for c in tok.children if c.dep_ in ("dobj", "pobj", "prep", "attr")}
+        objs |= {o.lemma_.lower() for c in tok.children if c.dep_ == "prep" for o in c.children}
+        if not objs & _ACCEPT_OBJECTS[lemma]:
+            return False
+        return lemma not in ("leave", "quit") or "join" in sub_lemmas or lemma == "quit"
+    if lemma == "cross" and "floor" in sub_lemmas:
+        return True
+    if lemma == "resign":
+        return bool(re.search(triggers.PREFILTER_RE.pattern, sent.text, re.I)) and bool(
+            re.search(r"resign\w*[^.!?\n]{0,160}\b(?:protest|war|crime|ashamed|invasion|crackdown|massacre|"
+                      r"repression|regime|join)", sent.text, re.I)
+        )
+    if lemma == "join":
+        objs = [c for c in tok.children if c.dep_ in ("dobj", "attr")]
+        return bool(objs) and bool(_OPPOSITION.search(" ".join(t.text for t in objs[0].subtree)))
+    if lemma in ("flee", "escape", "cross", "go", "fly", "run", "arrive", "take", "head", "break", "reach"):
+        if lemma == "take" and not sub_lemmas & {"refuge", "shelter"}:
+            return False
+        dest = _destination([tok])
+        return dest is not None or ("join" in sub_lemmas and bool(_OPPOSITION.search(sent.text)))
+    return False
+
+
+def _draft_for(trig: Span, idx: int, sent: _Sentence, published: dt.date | None) -> Draft | None:
+    tok = trig.root
+    label = trig.label_
+    heads: list[Token]
+    background = False
+    if label == "AGENT":
+        heads = [tok]
+        background = True
+        if tok.dep_ in ("nsubj", "nsubjpass") and tok.head.lemma_ in ("defect", "flee", "cross", "arrive"):
+            background = False
+    elif label == "NOUN":
+        heads = _owner_of_noun(tok)
+        if tok.lower_.endswith("s") and not heads:
+            return None
+    elif label == "MOVE":
+        if not _move_ok(tok, sent):
+            return None
+        heads = _subjects(tok) if tok.pos_ == "VERB" else _owner_of_noun(tok) or _subjects(tok.head)
+    else:
+        if tok.pos_ in ("ADJ",):
+            return None
+        heads = _subjects(tok)
+    if not heads:
+        return None
+    mention = _merge_mentions([mention_of(h) for h in heads] + _extra_subjects(heads))
+    if not mention.groups and mention.anaphor is None:
+        return None
+    verbs = _clause_verbs(tok if tok.pos_ in ("VERB", "AUX") else tok.head)
+    if label in ("NOUN",):
+        verbs = [tok, *verbs]
+    # "The first general to defect was X" / "X was the first brigadier general to announce his defection"
+    head = mention_of(heads[0])
+    del head
+    h0 = heads[0]
+    if h0.dep_ in ("nsubj", "attr") and h0.head.lemma_ == "be":
+        other = [c for c in h0.head.children if c.dep_ in ("attr", "nsubj") and c is not h0]
+        if other:
+            extra = mention_of(other[0])
+            if extra.named and not mention.named:
+                for g in mention.groups:
+                    if g.name is None and extra.named:
+                        g.name = extra.named[0].name
+                        break
+                if not mention.groups:
+                    mention.groups.extend(extra.named)
+    if any(c.lower_ in ("first", "second", "third", "highest", "most", "only") for c in h0.subtree
+           if c.i < h0.i and c.dep_ in ("amod", "advmod", "compound")) and tok.dep_ in ("relcl", "acl", "xcomp"):
+        background = True
+    clause_text = _clause_text(tok, label)
+    when = resolve(clause_text, published) or resolve(sent.text, published)
+    recent = when is not None and when.age_days is not None and when.age_days <= BACKGROUND_AGE_DAYS
+    if tok.dep_ in ("relcl", "acl") and label in ("VERB", "MOVE") and not recent:
+        main = tok.head.head
+        if not (main.lemma_ in triggers.DEFECT_VERBS | triggers.MOVE_VERBS or main.lemma_ in ("say", "tell")):
+            background = True
+    if any(c.dep_ == "aux" and c.lower_ == "had" for c in tok.children) and when is None:
+        background = True
+    if "former defector" in sent.text.lower():
+        background = True
+    return Draft(
+        mention=mention,
+        sent_idx=idx,
+        trigger=label,
+        to=_destination(verbs),
+        from_=_origin(verbs, mention),
+        joined=_joined(verbs),
+        when=when,
+        background_cue=background,
+        denied=bool(_DENIAL.search(sent.text)),
+        party_cue=bool(_PARTY.search(sent.text)),
+    )
+
+
+def _extra_subjects(heads: list[Token]) -> list[Mention]:
+    """Further subjects of the same verb ("One general, two colonels ... crossed": two nsubj children)."""
+    if len(heads) != 1:
+        return []
+    h = heads[0]
+    return [mention_of(c) for c in h.head.children
+            if c.dep_ == h.dep_ and c is not h and h.dep_ in ("nsubj", "nsubjpass") and c.i > h.i]
+
+
+def _merge_mentions(ms: list[Mention]) -> Mention:
+    if len(ms) == 1:
+        return ms[0]
+    out = Mention(head=ms[0].head, anaphor=ms[0].anaphor)
+    for m in ms:
+        out.groups.extend(m.groups)
+    main = [g for g in out.groups if not g.subset]
+    if main and all(g.count is not None for g in main):
+        out.total = sum(g.count or 0 for g in main)
+        out.total_approx = any(g.approx for g in main)
+    if out.groups:
+        out.anaphor = None
+    return out
+
+
+def _clause_text(tok: Token, label: str) -> str:
+    root = tok
+    if label == "NOUN" or tok.pos_ not in ("VERB", "AUX"):
+        while root.pos_ not in ("VERB", "AUX") and root.head is not root:
+            root = root.head
+    toks = [t for t in root.subtree
+            if not any(a.dep_ in ("relcl", "ccomp") and a is not root and a in t.ancestors and root in a.ancestors
+                       for a in [t, *t.ancestors])]
+    return " ".join(t.text for t in toks)
+
+
+# ---- clustering the drafts of one article ----------------------------------------------------------
+
+
+def _top(groups: list[Group]) -> str | None:
+    ranked = [g.rank for g in groups if g.rank]
+    return max(ranked, key=ranks.level) if ranked else None
+
+
+def _count_ok(a: int | None, b: int | None, approx: bool) -> bool:
+    if a is None or b is None:
+        return True
+    return a == b or (approx and abs(a - b) <= max(1, 0.2 * max(a, b)))
+
+
+def _cluster(drafts: list[Draft], sents: list[_Sentence]) -> list[Cluster]:
+    clusters: list[Cluster] = []
+    for d in drafts:
+        m = d.mention
+        target: Cluster | None = None
+        if m.named:
+            target = next((c for c in clusters if any(names_match(n, g.name or "") for n in c.names
+                                                      for g in m.named)), None)
+            if target is None and m.anaphor is None and not any(g.rank for g in m.named):
+                target = None
+        elif m.anaphor is not None:
+            want_rank = _top(m.groups)
+            near = [c for c in clusters if d.sent_idx - c.last_sent <= 4]
+            plural = m.anaphor == "plural"
+            for c in reversed(near):
+                top = _top(c.groups)
+                single = len(c.groups) == 1 and c.groups[0].count == 1
+                if want_rank and want_rank not in {g.rank for g in c.groups} and not (
+                    top in ranks.VAGUE_RANKS or want_rank in ranks.VAGUE_RANKS
+                ):
+                    continue
+                if plural == single and want_rank is None:
+                    continue
+                target = c
+                break
+            if target is None and not m.groups:
+                continue
+        else:
+            top = _top(m.groups)
+            for c in clusters:
+                if c.names:
+                    continue
+                ctop = _top(c.groups)
+                ctotal = c.first.mention.total
+                if top and ctop and (top == ctop or {top, ctop} <= {"senior officer", "officer"}) and _count_ok(
+                    ctotal, m.total, c.first.mention.total_approx or m.total_approx
+                ) and (not d.to or not c.first.to or d.to == c.first.to) and _same_time(c.first.when, d.when):
+                    target = c
+                    break
+        if target is None:
+            clusters.append(Cluster(drafts=[d], groups=list(m.groups)))
+        else:
+            target.drafts.append(d)
+            _merge_groups(target.groups, m.groups)
+    return [c for c in clusters if c.groups]
+
+
+def _same_time(a: When | None, b: When | None) -> bool:
+    if a is None or b is None or a.age_days is None or b.age_days is None:
+        return True
+    return abs(a.age_days - b.age_days) <= 3
+
+
+def _merge_groups(into: list[Group], new: list[Group]) -> None:
+    for g in new:
+        if g.name:
+            same = next((x for x in into if x.name and names_match(x.name, g.name)), None)
+            if same is None:
+                into.append(g)
+            else:
+                if len(g.name) > len(same.name or ""):
+                    same.name = g.name
+                if ranks.level(g.rank) > ranks.level(same.rank) or same.rank is None:
+                    same.rank, same.role = g.rank, g.role or same.role
+            continue
+        same = next((x for x in into if not x.name and x.rank == g.rank), None)
+        if same is None:
+            vague = [x for x in into if not x.name and x.rank in ranks.VAGUE_RANKS]
+            if vague and g.rank not in ranks.VAGUE_RANKS and len(into) == 1 and not g.subset and False:
+                vague[0].rank = g.rank
+            else:
+                into.append(g)
+        elif same.count is None or (same.approx and g.count is not None and not g.approx):
+            same.count, same.approx = g.count, g.approx
+
+
+def _refine_vague_ranks(clusters: list[Cluster], sents: list[_Sentence]) -> None:
+    """"four high-ranking officers" in an article that counts "brigadier generals" who defected: the
+    group's rank is the specific one the article uses for that kind of defector."""
+    plural: Counter[str] = Counter()
+    for s in sents:
+        for h in ranks.find_ranks(ranks.normalise_phrase(s.text)):
+            if h.surface.endswith("s") and ranks.level(h.rank) >= _SENIOR_PLURAL_MIN and \
+                    ranks.sector_of(h.rank) == "military":
+                plural[h.rank] += 1
+    if not plural:
+        return
+    specific = plural.most_common(1)[0][0]
+    for c in clusters:
+        if not c.names and {g.rank for g in c.groups} == {"senior officer"}:
+            for g in c.groups:
+                g.rank = specific
+
+
+def _article_country(article: Article) -> str | None:
+    found = Counter(c for c, _, _ in find_countries(article.text, with_regions=True))
+    return found.most_common(1)[0][0] if found else None
+
+
+# ---- building the event ----------------------------------------------------------------------------
+
+
+def _status(c: Cluster, article: Article, title_news: bool) -> Status:
+    if c.first.denied or any(d.denied for d in c.drafts if d.trigger in ("VERB", "NOUN")):
+        return "denied"
+    title = article.title.lower()
+    in_title = any(_surname(n) in title for n in c.names if _surname(n)) or any(
+        h.rank in {g.rank for g in c.groups} for h in ranks.find_ranks(ranks.normalise_phrase(article.title))
+    )
+    headline = title_news and in_title
+    verdicts = []
+    for d in c.drafts:
+        w = d.when
+        age = w.age_days if w else None
+        bg = d.background_cue
+        if w and w.explicit_year and article.published and w.explicit_year < article.published.year and not headline:
+            bg = True
+        if age is not None and age > (HEADLINE_AGE_DAYS if headline else BACKGROUND_AGE_DAYS):
+            bg = True
+        if d.trigger == "AGENT" and not headline:
+            bg = True
+        verdicts.append(bg)
+    return "background" if all(verdicts) else "reported"
+
+
+def _confidence(c: Cluster, sents: list[_Sentence]) -> float:
+    text = " ".join(sents[i].text for i in sorted({d.sent_idx for d in c.drafts}))
+    score = 0.6
+    if c.names:
+        score += 0.1
+    score -= 0.12 * min(2, len(_HEDGES.findall(text)))
+    score += 0.1 * min(2, len(_CONFIRM.findall(text)))
+    score += 0.05 * min(3, len(c.drafts) - 1)
+    return round(max(0.05, min(0.98, score)), 2)
+
+
+def _sector(c: Cluster, top: str | None) -> Sector:
+    sector: Sector = ranks.sector_of(top) or "other"
+    if top in ("member of parliament", "minister", "official", "deputy minister") and any(
+        d.party_cue for d in c.drafts
+    ):
+        return "party"
+    if top == "member of parliament" and any(
+        d.joined and not re.search(r"rebel|opposition|revolt", d.joined, re.I) for d in c.drafts
+    ):
+        return "party"
+    return sector
+
+
+def _event(c: Cluster, sents: list[_Sentence], article: Article, fallback_from: str | None,
+           title_news: bool) -> DefectionEvent | None:
+    groups = [g for g in c.groups if g.rank or g.name]
+    if not groups:
+        return None
+    top = _top(groups)
+    first = next((d for d in c.drafts if d.mention.anaphor is None), c.first)
+    to = next((d.to for d in c.drafts if d.to), None)
+    origin = next((d.from_ for d in c.drafts if d.from_), None) or fallback_from
+    if origin == to:
+        origin = fallback_from if fallback_from != to else None
+    sector = _sector(c, top)
+    if (top in (None, "other")) and origin is None and to is None:
+        return None
+    if top in (None, "other") and not any(country_of(w) for w in (origin or "", to or "") if w):
+        return None
+    totals = [(d.mention.total, d.mention.total_approx) for d in c.drafts if d.mention.total is not None]
+    exact = Counter(t for t, approx in totals if not approx)
+    count: int | None
+    if exact:
+        count = exact.most_common(1)[0][0]
+    elif totals:
+        count = totals[0][0]
+    elif all(g.count is not None for g in groups if not g.subset):
+        count = sum(g.count or 0 for g in groups if not g.subset) or None
+    else:
+        count = None
+    when = next((d.when for d in c.drafts if d.when and d.when.date), None)
+    status = _status(c, article, title_news)
+    sent = sents[first.sent_idx]
+    start = sent.offset + sent.span.start_char
+    raw = article.text[start : sent.offset + sent.span.end_char]
+    evidence = raw.strip()
+    start += len(raw) - len(raw.lstrip())
+    defectors = []
+    for g in groups:
+        if g.subset and g.count is None:
+            continue
+        defectors.append(Defector(name=g.name, rank=g.rank, role=g.role, count=max(1, g.count or 1),
+                                  rank_code=ranks.code(g.rank)))
+    return DefectionEvent(
+        status=status,
+        sector=sector,
+        defectors=defectors,
+        count=count,
+        from_=origin,
+        to=to,
+        joined=next((d.joined for d in c.drafts if d.joined), None),
+        date=when.date if when else None,
+        evidence=evidence,
+        evidence_start=start,
+        evidence_end=start + len(evidence),
+        confidence=_confidence(c, sents),
+        seniority=ranks.seniority(top),
+        rank_code=ranks.code(top),
+        sources=[Source(article_id=article.id, url=article.url, source=article.source, title=article.title or None,
+                        published=article.published, evidence=evidence)],
+    )

@@ -1,0 +1,58 @@
+"""Defection cues: the cheap article pre-filter and the token patterns of the trigger component.
+
+The pre-filter is the extractor's own gate (``Extractor.extract`` returns nothing for an article the
+pre-filter rejects), so running it before the full pipeline never drops an article the extractor
+would report.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+_CUES: Final = [
+    r"defect(?:s|ed|ing|ion|ions|or|ors|ee)?\b",
+    r"desert(?:ed|er|ers|ion|ions|ing)\b",
+    r"(?:switch|swap|chang|flipp?)(?:ed|es|e|ing|ped|s)? (?:sides|allegiance|camps)",
+    r"cross(?:ed|es|ing)? (?:the|over the) floor|floor[- ]cross",
+    r"asylum",
+    r"turncoat",
+    r"(?:abandon|quit|left|leave|leaving)(?:ed|s|ing)? (?:his|her|their|its) (?:diplomatic )?(?:post|posts|unit|units|command)",
+    r"join(?:ed|s|ing)? (?:the |an |their )?(?:[\w-]+ )?(?:rebels?|rebellion|opposition|revolt|uprising|revolution"
+    r"|insurgen\w+|resistance|free syrian army)",
+    r"(?:declar|pledg|announc|swor|switch)\w* (?:his |her |their )?(?:allegiance|loyalty)",
+    r"resign\w*[^.!?\n]{0,160}\b(?:in protest|protest\w*|over the war|war in|the war|crime|ashamed|invasion"
+    r"|crackdown|massacre|repression|regime|join\w*)",
+    r"(?:defied|defying|defy|disobey\w*|refus\w+) (?:\w+ ){0,3}orders? to (?:shoot|fire|kill|attack|open fire)",
+]
+PREFILTER_RE: Final = re.compile(r"\b(?:" + "|".join(_CUES) + r")", re.IGNORECASE)
+_NOT_CUE: Final = re.compile(r"\bdefect(?:ive|s)\b", re.IGNORECASE)
+
+
+def cue_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of every defection cue in ``text``."""
+    out = []
+    for m in PREFILTER_RE.finditer(text):
+        if m.group(0).lower().startswith("defects") and _NOT_CUE.match(text, m.start()):
+            # "defects" is as often a noun ("design defects") as a verb; keep only the verb reading.
+            window = text[max(0, m.start() - 40) : m.start()].lower()
+            if not re.search(r"\b(?:who|that|general|officer|minister|diplomat|mp|soldier|he|she)\W+$", window):
+                continue
+        out.append(m.span())
+    return out
+
+
+def passes(title: str, text: str) -> bool:
+    """True when an article may report a defection and must go through the full extractor."""
+    return bool(cue_spans(text))
+
+
+# Lemmas whose verb reading can state a defection in an article that passed the pre-filter.
+DEFECT_VERBS: Final = frozenset({"defect", "desert"})
+DEFECT_NOUNS: Final = frozenset({"defection", "desertion"})
+DEFECTOR_NOUNS: Final = frozenset({"defector", "deserter", "turncoat"})
+MOVE_VERBS: Final = frozenset({"flee", "cross", "escape", "seek", "apply", "request", "ask", "abandon", "quit",
+                               "leave", "resign", "join", "switch", "swap", "change", "take", "arrive",
+                               "declare", "pledge", "hand", "surrender", "go", "fly", "run", "break"})
+OPPOSITION_WORDS: Final = frozenset({"rebel", "rebels", "rebellion", "opposition", "revolt", "uprising", "revolution",
+                                     "insurgency", "insurgents", "resistance", "army", "fsa", "revolutionaries"})
