@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	$(BIN)/python -c 'import streams.nlp_check' 
+	$(BIN)/python -c 'from extractors.pipeline import load_pipeline; load_pipeline()'
 	touch $@
 
 run: install

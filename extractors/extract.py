@@ -193,6 +193,10 @@ def segments(text: str) -> list[tuple[int, int]]:
 
 
 def read_events(article: Article, parts: list[tuple[Doc, int]]) -> list[DefectionEvent]:
+    """Events read off the parsed parts of an article. An article without a defection cue has none, so
+    the pre-filter in front of the pipeline can never drop an article this function would report."""
+    if not triggers.passes(article.title, article.text):
+        return []
     sents = [_Sentence(s, off) for doc, off in parts for s in doc.sents]
     registry = _person_registry(sents)
     drafts: list[Draft] = []

