@@ -267,20 +267,26 @@ def _fill_from_registry(m: Mention, registry: list[Group]) -> None:
         g.country = g.country or next((r.country for r in same if r.country), None)
 
 
+def _coordination_head(tok: Token) -> Token:
+    while tok.dep_ == "conj" and tok.head is not tok and tok.head.pos_ in ("NOUN", "PROPN", "NUM"):
+        tok = tok.head
+    return tok
+
+
 def _subjects(tok: Token) -> list[Token]:
     cur = tok
     for _ in range(4):
         subs = [c for c in cur.children if c.dep_ in ("nsubj", "nsubjpass", "csubj")]
         if subs:
             if subs[0].lower_ in ("who", "that", "which") and cur.dep_ in ("relcl", "acl"):
-                return [cur.head]
+                return [_coordination_head(cur.head)]
             if subs[0].pos_ == "PRON" and cur.dep_ in ("ccomp",) and subs[0].lower_ in ("they", "he", "she"):
                 outer = [c for c in cur.head.children if c.dep_ in ("nsubj", "nsubjpass")]
                 if outer and outer[0].pos_ != "PRON" and mention_of(outer[0]).groups:
                     return outer
             return subs
         if cur.dep_ in ("relcl", "acl"):
-            return [cur.head]
+            return [_coordination_head(cur.head)]
         if cur.dep_ in ("conj", "xcomp", "advcl", "pcomp", "ccomp") and cur.head is not cur:
             cur = cur.head
             continue

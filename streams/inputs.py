@@ -116,7 +116,7 @@ def read_jsonl(stream: IO[bytes], name: str) -> Iterator[Article | InputError]:
     for n, raw in enumerate(_lines(stream), 1):
         ref = f"{name}:{n}"
         if raw is None:
-            yield InputError(ref, f"line longer than {MAX_LINE_BYTES:,} bytes, skipped")
+            yield InputError(ref, f"line is over the {MAX_LINE_BYTES:,}-byte limit, skipped")
             continue
         if not raw.strip():
             continue
