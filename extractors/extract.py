@@ -168,8 +168,9 @@ class Extractor:
 
 
 def segments(text: str) -> list[tuple[int, int]]:
-    """Character ranges worth parsing: each paragraph with a defection cue, with its neighbours (for the
-    sentences that name or number the defectors). Empty when the pre-filter rejects the article."""
+    """Character ranges worth parsing, one per paragraph: each paragraph with a defection cue, and its
+    neighbours (for the sentences that name or number the defectors). Empty when the pre-filter rejects
+    the article. Paragraphs are parsed separately so that a sentence never runs across a paragraph break."""
     cues = triggers.cue_spans(text)
     if not cues:
         return []
@@ -179,14 +180,7 @@ def segments(text: str) -> list[tuple[int, int]]:
         for j, (ps, pe) in enumerate(paras):
             if ps <= cs < pe:
                 keep.update({j - 1, j, j + 1})
-    ranges: list[tuple[int, int]] = []
-    for j in sorted(k for k in keep if 0 <= k < len(paras)):
-        ps, pe = paras[j]
-        if ranges and j - 1 in keep and ranges[-1][1] >= paras[j - 1][1]:
-            ranges[-1] = (ranges[-1][0], pe)
-        else:
-            ranges.append((ps, pe))
-    return ranges
+    return [paras[j] for j in sorted(keep) if 0 <= j < len(paras)]
 
 
 # ---- reading events off parsed sentences ------------------------------------------------------------
@@ -212,7 +206,7 @@ def read_events(article: Article, parts: list[tuple[Doc, int]]) -> list[Defectio
                 continue
             seen_heads.add(key)
             d.key = key
-            drafts.append(d)
+            drafts.extend(_split_by_sector(d))
     for d in drafts:
         _fill_from_registry(d.mention, registry)
     clusters = _cluster(drafts, sents)
@@ -268,7 +262,7 @@ def _fill_from_registry(m: Mention, registry: list[Group]) -> None:
 
 
 def _coordination_head(tok: Token) -> Token:
-    while tok.dep_ == "conj" and tok.head is not tok and tok.head.pos_ in ("NOUN", "PROPN", "NUM"):
+    while tok.dep_ == "conj" and tok.head.i != tok.i and tok.head.pos_ in ("NOUN", "PROPN", "NUM"):
         tok = tok.head
     return tok
 
@@ -278,6 +272,7 @@ def _subjects(tok: Token) -> list[Token]:
     for _ in range(4):
         subs = [c for c in cur.children if c.dep_ in ("nsubj", "nsubjpass", "csubj")]
         if subs:
+            # "One general, two colonels and five officers crossed": several subjects of one verb.
             if subs[0].lower_ in ("who", "that", "which") and cur.dep_ in ("relcl", "acl"):
                 return [_coordination_head(cur.head)]
             if subs[0].pos_ == "PRON" and cur.dep_ in ("ccomp",) and subs[0].lower_ in ("they", "he", "she"):
@@ -287,7 +282,7 @@ def _subjects(tok: Token) -> list[Token]:
             return subs
         if cur.dep_ in ("relcl", "acl"):
             return [_coordination_head(cur.head)]
-        if cur.dep_ in ("conj", "xcomp", "advcl", "pcomp", "ccomp") and cur.head is not cur:
+        if cur.dep_ in ("conj", "xcomp", "advcl", "pcomp", "ccomp") and cur.head.i != cur.i:
             cur = cur.head
             continue
         break
@@ -306,7 +301,7 @@ def _owner_of_noun(tok: Token) -> list[Token]:
             if c.pos_ != "PRON":
                 return [c]
             verb = tok.head
-            while verb.pos_ not in ("VERB", "AUX") and verb.head is not verb:
+            while verb.pos_ not in ("VERB", "AUX") and verb.head.i != verb.i:
                 verb = verb.head
             if verb.pos_ in ("VERB", "AUX"):
                 subs = _subjects(verb)
@@ -329,12 +324,24 @@ def _clause_verbs(tok: Token) -> list[Token]:
     return verbs
 
 
+_NESTED_CLAUSES: Final = frozenset({"relcl", "advcl", "ccomp", "acl", "csubj", "parataxis"})
+
+
+def own_clause(tok: Token) -> Iterator[Token]:
+    """The tokens of ``tok``'s subtree without the clauses nested in it (relative, adverbial ...)."""
+    yield tok
+    for c in tok.children:
+        if c.dep_ in _NESTED_CLAUSES or (c.dep_ == "conj" and c.pos_ in ("VERB", "AUX")):
+            continue
+        yield from own_clause(c)
+
+
 def _destination(verbs: list[Token]) -> str | None:
     for v in verbs:
         if v.lemma_ not in _DEST_VERBS and v.lemma_ not in ("defection", "asylum", "refuge"):
             if v.pos_ == "VERB":
                 continue
-        for c in v.subtree:
+        for c in own_clause(v):
             if c.dep_ == "prep" and c.lower_ in ("to", "into", "in", "for") and (
                 c.head.lemma_ in _DEST_VERBS or c.head.lemma_ in ("asylum", "refuge", "shelter", "defection", "camp")
             ):
@@ -342,11 +349,33 @@ def _destination(verbs: list[Token]) -> str | None:
                     continue
                 for o in c.children:
                     if o.dep_ == "pobj":
-                        country = country_of(" ".join(t.text for t in o.subtree if t.dep_ != "det")) or country_of(
-                            o.text
-                        )
+                        country = _place_country(o)
                         if country:
                             return country
+    return None
+
+
+_PLACE_NOUNS: Final = frozenset({"province", "town", "city", "border", "region", "territory", "soil", "side",
+                                 "camp", "village", "capital", "embassy", "consulate", "base", "coast", "area"})
+
+
+def _place_country(obj: Token) -> str | None:
+    """The country of a destination phrase: "Turkey", "a camp in neighbouring Turkey", "the southern Turkish
+    province of Hatay" (a demonym counts only on a place noun: "a camp for Syrian deserters" is no place)."""
+    direct = country_of(obj.text)
+    if direct and obj.ent_type_ != "NORP":
+        return direct
+    for t in own_clause(obj):
+        if t.i == obj.i:
+            continue
+        if t.ent_type_ in ("GPE", "LOC") or (t.pos_ == "PROPN" and t.ent_type_ != "NORP"):
+            c = country_of(t.text)
+            if c:
+                return c
+        if t.dep_ == "amod" and t.head.lemma_ in _PLACE_NOUNS:
+            c = country_of(t.text)
+            if c:
+                return c
     return None
 
 
@@ -421,6 +450,27 @@ def _move_ok(tok: Token, sent: _Sentence) -> bool:
     return False
 
 
+def _split_by_sector(d: Draft) -> list[Draft]:
+    """"the prime minister and 17 officers defected": one draft per kind of defector (state vs military)."""
+    def kind(g: Group) -> str:
+        sec = ranks.sector_of(g.rank)
+        return "civil" if sec in ("government", "diplomatic", "party") else "armed" if sec else "?"
+
+    kinds = {kind(g) for g in d.mention.groups} - {"?"}
+    if len(kinds) < 2:
+        return [d]
+    out = []
+    for k in sorted(kinds):
+        groups = [g for g in d.mention.groups if kind(g) in (k, "?")]
+        main = [g for g in groups if not g.subset]
+        total = sum(g.count or 0 for g in main) if main and all(g.count is not None for g in main) else None
+        m = Mention(groups=groups, total=total, total_approx=any(g.approx for g in main), head=groups[0].head)
+        out.append(Draft(mention=m, sent_idx=d.sent_idx, trigger=d.trigger, to=d.to, from_=d.from_,
+                         joined=d.joined, when=d.when, background_cue=d.background_cue, denied=d.denied,
+                         party_cue=d.party_cue, key=(d.key[0], groups[0].head)))
+    return out
+
+
 def _draft_for(trig: Span, idx: int, sent: _Sentence, published: dt.date | None) -> Draft | None:
     tok = trig.root
     label = trig.label_
@@ -443,32 +493,43 @@ def _draft_for(trig: Span, idx: int, sent: _Sentence, published: dt.date | None)
         if tok.pos_ in ("ADJ",):
             return None
         heads = _subjects(tok)
+    if label in ("VERB", "MOVE") and tok.pos_ == "VERB" and not _is_event_verb(tok):
+        return None
     if not heads:
         return None
-    mention = _merge_mentions([mention_of(h) for h in heads] + _extra_subjects(heads))
+    mention = _merge_mentions([mention_of(h) for h in heads])
     if not mention.groups and mention.anaphor is None:
+        return None
+    if label == "AGENT" and not any(g.name or (g.count and g.count > 1 and tok.tag_ == "NNS")
+                                    or (g.rank and g.rank not in ranks.VAGUE_RANKS) for g in mention.groups):
         return None
     verbs = _clause_verbs(tok if tok.pos_ in ("VERB", "AUX") else tok.head)
     if label in ("NOUN",):
         verbs = [tok, *verbs]
-    # "The first general to defect was X" / "X was the first brigadier general to announce his defection"
-    head = mention_of(heads[0])
-    del head
+    # "The first general to defect was X" / "X was the first brigadier general to announce his defection":
+    # the copula joins a name and a title, and "first ... to" marks a past defection told as context.
     h0 = heads[0]
+    partner: Token | None = None
     if h0.dep_ in ("nsubj", "attr") and h0.head.lemma_ == "be":
-        other = [c for c in h0.head.children if c.dep_ in ("attr", "nsubj") and c is not h0]
-        if other:
-            extra = mention_of(other[0])
-            if extra.named and not mention.named:
-                for g in mention.groups:
-                    if g.name is None and extra.named:
-                        g.name = extra.named[0].name
-                        break
-                if not mention.groups:
-                    mention.groups.extend(extra.named)
-    if any(c.lower_ in ("first", "second", "third", "highest", "most", "only") for c in h0.subtree
-           if c.i < h0.i and c.dep_ in ("amod", "advmod", "compound")) and tok.dep_ in ("relcl", "acl", "xcomp"):
-        background = True
+        partner = next((c for c in h0.head.children if c.dep_ in ("attr", "nsubj") and c.i != h0.i), None)
+    if partner is not None:
+        extra = mention_of(partner)
+        named = [g for g in mention.groups if g.name]
+        if extra.named and not named:
+            unnamed = next((g for g in mention.groups if g.name is None), None)
+            if unnamed is not None:
+                unnamed.name, unnamed.count = extra.named[0].name, 1
+            else:
+                mention.groups.extend(extra.named)
+        elif named and not any(g.rank for g in named):
+            rank = next((g.rank for g in extra.groups if g.rank), None)
+            if rank:
+                named[0].rank = rank
+    for np in (h0, partner):
+        if np is not None and any(c.lower_ in ("first", "second", "third", "highest", "most", "only", "latest")
+                                  for c in np.subtree if c.i < np.i and c.dep_ in ("amod", "advmod", "compound")):
+            if tok.dep_ in ("relcl", "acl", "xcomp", "advcl") or tok.head.dep_ in ("relcl", "acl", "advcl", "xcomp"):
+                background = True
     clause_text = _clause_text(tok, label)
     when = resolve(clause_text, published) or resolve(sent.text, published)
     recent = when is not None and when.age_days is not None and when.age_days <= BACKGROUND_AGE_DAYS
@@ -494,13 +555,23 @@ def _draft_for(trig: Span, idx: int, sent: _Sentence, published: dt.date | None)
     )
 
 
-def _extra_subjects(heads: list[Token]) -> list[Mention]:
-    """Further subjects of the same verb ("One general, two colonels ... crossed": two nsubj children)."""
-    if len(heads) != 1:
-        return []
-    h = heads[0]
-    return [mention_of(c) for c in h.head.children
-            if c.dep_ == h.dep_ and c is not h and h.dep_ in ("nsubj", "nsubjpass") and c.i > h.i]
+_INTENT_VERBS: Final = frozenset({"want", "plan", "try", "threaten", "urge", "encourage", "ask", "allow",
+                                  "help", "consider", "intend", "hope", "seek", "refuse", "call", "persuade",
+                                  "tempt", "lure", "invite", "prepare", "decide", "attempt", "would"})
+
+
+def _is_event_verb(tok: Token) -> bool:
+    """False for habitual, intended or hypothetical defections ("troops who defect each day",
+    "officers who want to defect", "would defect")."""
+    if tok.dep_ == "xcomp" and tok.head.lemma_ in _INTENT_VERBS:
+        return False
+    if tok.dep_ == "ccomp" and tok.head.lemma_ in ("urge", "ask", "call"):
+        return False
+    aux = {c.lower_ for c in tok.children if c.dep_ in ("aux", "auxpass")}
+    if aux & {"would", "could", "might", "may", "should", "will", "can", "must", "'d"}:
+        return False
+    return not (tok.tag_ in ("VBP", "VBZ", "VB") and not aux & {"has", "have", "had", "is", "are", "was", "were",
+                                                                "did", "does", "to"})
 
 
 def _merge_mentions(ms: list[Mention]) -> Mention:
@@ -521,12 +592,9 @@ def _merge_mentions(ms: list[Mention]) -> Mention:
 def _clause_text(tok: Token, label: str) -> str:
     root = tok
     if label == "NOUN" or tok.pos_ not in ("VERB", "AUX"):
-        while root.pos_ not in ("VERB", "AUX") and root.head is not root:
+        while root.pos_ not in ("VERB", "AUX") and root.head.i != root.i:
             root = root.head
-    toks = [t for t in root.subtree
-            if not any(a.dep_ in ("relcl", "ccomp") and a is not root and a in t.ancestors and root in a.ancestors
-                       for a in [t, *t.ancestors])]
-    return " ".join(t.text for t in toks)
+    return " ".join(t.text for t in sorted(own_clause(root), key=lambda t: t.i))
 
 
 # ---- clustering the drafts of one article ----------------------------------------------------------
@@ -561,10 +629,14 @@ def _cluster(drafts: list[Draft], sents: list[_Sentence]) -> list[Cluster]:
                 top = _top(c.groups)
                 single = len(c.groups) == 1 and c.groups[0].count == 1
                 if want_rank and want_rank not in {g.rank for g in c.groups} and not (
-                    top in ranks.VAGUE_RANKS or want_rank in ranks.VAGUE_RANKS
+                    want_rank in ranks.VAGUE_RANKS
+                    or (top in ranks.VAGUE_RANKS and ranks.sector_of(top) == ranks.sector_of(want_rank))
                 ):
                     continue
                 if plural == single and want_rank is None:
+                    continue
+                if m.total is not None and c.first.mention.total is not None and not _count_ok(
+                        c.first.mention.total, m.total, c.first.mention.total_approx):
                     continue
                 target = c
                 break
@@ -586,8 +658,31 @@ def _cluster(drafts: list[Draft], sents: list[_Sentence]) -> list[Cluster]:
             clusters.append(Cluster(drafts=[d], groups=list(m.groups)))
         else:
             target.drafts.append(d)
-            _merge_groups(target.groups, m.groups)
-    return [c for c in clusters if c.groups]
+            new = m.groups
+            if m.anaphor is not None and not m.named:
+                # "the four officials", "the men": a reference adds no people, only a more precise rank.
+                new = [g for g in new if g.rank and g.rank not in ranks.VAGUE_RANKS]
+            _merge_groups(target.groups, new)
+    clusters = [c for c in clusters if c.groups]
+    return _attach_unnamed_people(clusters)
+
+
+def _attach_unnamed_people(clusters: list[Cluster]) -> list[Cluster]:
+    """"the prime minister" in one sentence and "Prime Minister Riad Hijab" in another are one person
+    when the article names exactly one person of that title."""
+    out = []
+    for c in clusters:
+        if not c.names and len(c.groups) == 1 and c.groups[0].count == 1 and c.groups[0].rank and \
+                c.groups[0].rank not in ranks.VAGUE_RANKS:
+            rank = c.groups[0].rank
+            named = [o for o in clusters if o.names and rank in {g.rank for g in o.groups if g.name}]
+            if len(named) == 1:
+                named[0].drafts[:0] = c.drafts if c.first.sent_idx < named[0].first.sent_idx else []
+                if c.first.sent_idx >= named[0].first.sent_idx:
+                    named[0].drafts.extend(c.drafts)
+                continue
+        out.append(c)
+    return out
 
 
 def _same_time(a: When | None, b: When | None) -> bool:
@@ -623,14 +718,21 @@ def _refine_vague_ranks(clusters: list[Cluster], sents: list[_Sentence]) -> None
     """"four high-ranking officers" in an article that counts "brigadier generals" who defected: the
     group's rank is the specific one the article uses for that kind of defector."""
     plural: Counter[str] = Counter()
-    for s in sents:
+    owned: dict[int, set[str]] = {}
+    for c in clusters:
+        for d in c.drafts:
+            owned.setdefault(d.sent_idx, set()).update(g.rank for g in c.groups if g.rank)
+    for i, s in enumerate(sents):
         for h in ranks.find_ranks(ranks.normalise_phrase(s.text)):
+            if h.rank in owned.get(i, set()):
+                continue
             if h.surface.endswith("s") and ranks.level(h.rank) >= _SENIOR_PLURAL_MIN and \
                     ranks.sector_of(h.rank) == "military":
                 plural[h.rank] += 1
     if not plural:
         return
-    specific = plural.most_common(1)[0][0]
+    # On a tie the more specific rank wins: a bare "generals" is any general officer.
+    specific = max(plural, key=lambda r: (plural[r], r != "general"))
     for c in clusters:
         if not c.names and {g.rank for g in c.groups} == {"senior officer"}:
             for g in c.groups:
@@ -654,7 +756,8 @@ def _status(c: Cluster, article: Article, title_news: bool) -> Status:
     )
     headline = title_news and in_title
     verdicts = []
-    for d in c.drafts:
+    timed = [d for d in c.drafts if d.when is not None and d.when.age_days is not None]
+    for d in timed or c.drafts:
         w = d.when
         age = w.age_days if w else None
         bg = d.background_cue

@@ -34,6 +34,8 @@ PEOPLE_NOUNS: Final = frozenset({"man", "men", "woman", "women", "people", "memb
                                  "defectors", "deserter", "deserters", "group", "person", "persons", "individuals",
                                  "staff", "crew", "family", "four", "three", "two", "five", "six", "seven",
                                  "eight", "nine", "ten", "seventeen", "others", "all", "both", "figure", "figures"})
+_ANAPHORIC_ADJ: Final = frozenset({"same", "other", "new", "recent", "latest", "former", "two", "three", "four",
+                                   "five", "six", "seven", "eight", "nine", "ten"})
 _NAME_NOISE: Final = re.compile(
     r"^(?:(?:former|ex|the|a|an|brigadier|general|gen|brig|colonel|col|lieutenant|lt|major|maj|captain|capt|"
     r"sergeant|sgt|admiral|adm|senior|junior|first|second|mr|mrs|ms|dr|sir|minister|president|prime|deputy|"
@@ -132,12 +134,15 @@ def _countries_in(tokens: list[Token]) -> str | None:
     return None
 
 
-def _person_in(tokens: list[Token]) -> str | None:
-    for t in tokens:
-        if t.ent_type_ == "PERSON":
-            ent = next((e for e in t.doc.ents if e.start <= t.i < e.end), None)
-            if ent is not None:
-                return clean_name(ent.text)
+def _person_in(tokens: list[Token], head: Token) -> str | None:
+    """The person a noun phrase names: a PERSON entity that contains the head ("Brigadier General Adnan
+    Farzat"), never one that only modifies it ("Assad officers", "Kiir's troops")."""
+    if head.ent_type_ == "PERSON":
+        ent = next((e for e in head.doc.ents if e.start <= head.i < e.end), None)
+        if ent is not None:
+            return clean_name(ent.text)
+    if head.pos_ != "PROPN":
+        return None
     # A proper noun after a title ("Brigadier General Zaher al-Sakat") that NER missed.
     propn = [t for t in tokens if t.pos_ == "PROPN" and not ranks.find_ranks(ranks.normalise_phrase(t.text))
              and country_of(t.text) is None and t.ent_type_ not in ("ORG", "GPE", "NORP", "DATE", "LOC", "FAC")]
@@ -155,13 +160,13 @@ def group_of(head: Token) -> Group | None:
     text = " ".join(t.text for t in toks)
     norm = ranks.normalise_phrase(text)
     hits = ranks.find_ranks(norm)
-    name = _person_in(toks)
+    name = _person_in(toks, head)
     # Titles in apposition: "Abdo Hussameldin, the deputy oil minister" / "the spokesman, Jihad Makdissi".
     for c in head.children:
         if c.dep_ == "appos":
             atoks = _np_tokens(c)
             if name is None:
-                name = _person_in(atoks)
+                name = _person_in(atoks, c)
             if not hits:
                 atext = " ".join(t.text for t in atoks)
                 hits = ranks.find_ranks(ranks.normalise_phrase(atext))
@@ -174,7 +179,9 @@ def group_of(head: Token) -> Group | None:
         first = min(t.i for t in toks)
         window = []
         for t in reversed(head.doc[max(head.sent.start, first - 7) : first]):
-            if t.pos_ in ("VERB", "AUX") or t.text in (".", ";", ":", '"'):
+            if t.pos_ in ("VERB", "AUX", "ADP") or t.text in (".", ";", ":", '"') or (
+                t.ent_type_ == "PERSON" and t.i < first - 1
+            ):
                 break
             window.insert(0, t)
         hits = ranks.find_ranks(ranks.normalise_phrase(" ".join(t.text for t in window)))
@@ -249,7 +256,9 @@ def mention_of(head: Token) -> Mention:
             m.total = sum(g.count or 0 for g in subs)
     det = {c.lower_ for c in head.children if c.dep_ in ("det", "poss")}
     nums = any(c.dep_ == "nummod" for c in head.children)
-    if det & {"the", "these", "those", "this", "that"} and not any(g.name for g in m.groups):
+    bare = all(c.dep_ in ("det", "nummod", "amod", "punct") and (c.dep_ != "amod" or c.lower_ in _ANAPHORIC_ADJ)
+               for c in head.lefts)
+    if det & {"the", "these", "those", "this", "that"} and bare and not any(g.name for g in m.groups):
         m.anaphor = "plural" if head.tag_ in ("NNS", "NNPS") or nums else "singular"
     if low in PEOPLE_NOUNS and not m.groups:
         m.anaphor = m.anaphor or ("plural" if head.tag_ in ("NNS", "CD") else "singular")
