@@ -6,6 +6,16 @@ from extractors.models import Article, ArticleError, ArticleResult, DefectionEve
 from extractors.triggers import passes as prefilter
 
 __all__ = [
-    "Article", "ArticleError", "ArticleResult", "DefectionEvent", "Deduplicator", "Defector", "Extractor",
-    "Source", "Window", "entity_key", "merge", "prefilter",
+    "Article",
+    "ArticleError",
+    "ArticleResult",
+    "Deduplicator",
+    "DefectionEvent",
+    "Defector",
+    "Extractor",
+    "Source",
+    "Window",
+    "entity_key",
+    "merge",
+    "prefilter",
 ]

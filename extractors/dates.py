@@ -109,12 +109,12 @@ def resolve(text: str, published: dt.date | None) -> When | None:
         n_s = m.group("n").lower()
         n = int(n_s) if n_s.isdigit() else _NUM_WORDS.get(n_s, 1)
         days = n * _UNIT_DAYS[m.group("u").lower().rstrip("s")]
-        d = published - dt.timedelta(days=days) if published and m.group("u").lower().startswith("day") else None
-        candidates.append((2, m.start(), When(d, float(days))))
+        ago = published - dt.timedelta(days=days) if published and m.group("u").lower().startswith("day") else None
+        candidates.append((2, m.start(), When(ago, float(days))))
     for rx, age, exact in _RELATIVE:
         for m in rx.finditer(text):
-            d = published - dt.timedelta(days=int(age)) if (published and exact) else None
-            candidates.append((3, m.start(), When(d, age)))
+            rel = published - dt.timedelta(days=int(age)) if (published and exact) else None
+            candidates.append((3, m.start(), When(rel, age)))
     for m in _RX_MONTH_ONLY.finditer(text):
         month = MONTHS[m.group("m").lower()]
         year_s = m.group("y")

@@ -22,7 +22,7 @@ from difflib import SequenceMatcher
 from typing import Final
 
 from extractors import ranks
-from extractors.models import DefectionEvent, Defector, Source
+from extractors.models import DefectionEvent, Defector
 
 _PARTICLES: Final = frozenset({"al", "el", "bin", "ibn", "abu", "ben", "abd", "van", "von", "de", "da"})
 _STATUS_ORDER: Final = {"reported": 2, "denied": 1, "background": 0}

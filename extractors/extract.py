@@ -157,7 +157,9 @@ class Extractor:
 
     # -- internals ----------------------------------------------------------------------------------
 
-    def _run(self, batch: list[tuple[Article, list[tuple[int, int]]]]) -> Iterator[tuple[Article, list[DefectionEvent]]]:
+    def _run(
+        self, batch: list[tuple[Article, list[tuple[int, int]]]]
+    ) -> Iterator[tuple[Article, list[DefectionEvent]]]:
         jobs = [(a.text[s:e], (i, s)) for i, (a, segs) in enumerate(batch) for s, e in segs]
         docs: dict[int, list[tuple[Doc, int]]] = {}
         for doc, (i, start) in self.nlp.pipe(jobs, as_tuples=True, batch_size=self.batch_size):
@@ -195,7 +197,7 @@ def read_events(article: Article, parts: list[tuple[Doc, int]]) -> list[Defectio
     registry = _person_registry(sents)
     drafts: list[Draft] = []
     for idx, sent in enumerate(sents):
-        seen_heads: set[int] = set()
+        seen_heads: set[tuple[int, int]] = set()
         for trig in triggers_in(sent.span):
             d = _draft_for(trig, idx, sent, article.published)
             if d is None:
@@ -338,9 +340,8 @@ def own_clause(tok: Token) -> Iterator[Token]:
 
 def _destination(verbs: list[Token]) -> str | None:
     for v in verbs:
-        if v.lemma_ not in _DEST_VERBS and v.lemma_ not in ("defection", "asylum", "refuge"):
-            if v.pos_ == "VERB":
-                continue
+        if v.lemma_ not in _DEST_VERBS and v.lemma_ not in ("defection", "asylum", "refuge") and v.pos_ == "VERB":
+            continue
         for c in own_clause(v):
             if c.dep_ == "prep" and c.lower_ in ("to", "into", "in", "for") and (
                 c.head.lemma_ in _DEST_VERBS or c.head.lemma_ in ("asylum", "refuge", "shelter", "defection", "camp")
@@ -427,9 +428,9 @@ def _move_ok(tok: Token, sent: _Sentence) -> bool:
     if lemma in ("seek", "apply", "request", "ask"):
         return "asylum" in sub_lemmas
     if lemma in _ACCEPT_OBJECTS and lemma != "cross":
-        objs = {c.lemma_.lower() for c in tok.children if c.dep_ in ("dobj", "pobj", "prep", "attr")}
-        objs |= {o.lemma_.lower() for c in tok.children if c.dep_ == "prep" for o in c.children}
-        if not objs & _ACCEPT_OBJECTS[lemma]:
+        obj_lemmas = {c.lemma_.lower() for c in tok.children if c.dep_ in ("dobj", "pobj", "prep", "attr")}
+        obj_lemmas |= {o.lemma_.lower() for c in tok.children if c.dep_ == "prep" for o in c.children}
+        if not obj_lemmas & _ACCEPT_OBJECTS[lemma]:
             return False
         return lemma not in ("leave", "quit") or "join" in sub_lemmas or lemma == "quit"
     if lemma == "cross" and "floor" in sub_lemmas:
@@ -525,11 +526,11 @@ def _draft_for(trig: Span, idx: int, sent: _Sentence, published: dt.date | None)
             rank = next((g.rank for g in extra.groups if g.rank), None)
             if rank:
                 named[0].rank = rank
+    clausal = tok.dep_ in _MODIFIER_CLAUSES or tok.head.dep_ in _MODIFIER_CLAUSES
     for np in (h0, partner):
-        if np is not None and any(c.lower_ in ("first", "second", "third", "highest", "most", "only", "latest")
-                                  for c in np.subtree if c.i < np.i and c.dep_ in ("amod", "advmod", "compound")):
-            if tok.dep_ in ("relcl", "acl", "xcomp", "advcl") or tok.head.dep_ in ("relcl", "acl", "advcl", "xcomp"):
-                background = True
+        if clausal and np is not None and any(c.lower_ in _ORDINALS for c in np.subtree
+                                              if c.i < np.i and c.dep_ in ("amod", "advmod", "compound")):
+            background = True
     clause_text = _clause_text(tok, label)
     when = resolve(clause_text, published) or resolve(sent.text, published)
     recent = when is not None and when.age_days is not None and when.age_days <= BACKGROUND_AGE_DAYS
@@ -555,6 +556,8 @@ def _draft_for(trig: Span, idx: int, sent: _Sentence, published: dt.date | None)
     )
 
 
+_MODIFIER_CLAUSES: Final = frozenset({"relcl", "acl", "xcomp", "advcl"})
+_ORDINALS: Final = frozenset({"first", "second", "third", "highest", "most", "only", "latest"})
 _INTENT_VERBS: Final = frozenset({"want", "plan", "try", "threaten", "urge", "encourage", "ask", "allow",
                                   "help", "consider", "intend", "hope", "seek", "refuse", "call", "persuade",
                                   "tempt", "lure", "invite", "prepare", "decide", "attempt", "would"})
@@ -705,11 +708,7 @@ def _merge_groups(into: list[Group], new: list[Group]) -> None:
             continue
         same = next((x for x in into if not x.name and x.rank == g.rank), None)
         if same is None:
-            vague = [x for x in into if not x.name and x.rank in ranks.VAGUE_RANKS]
-            if vague and g.rank not in ranks.VAGUE_RANKS and len(into) == 1 and not g.subset and False:
-                vague[0].rank = g.rank
-            else:
-                into.append(g)
+            into.append(g)
         elif same.count is None or (same.approx and g.count is not None and not g.approx):
             same.count, same.approx = g.count, g.approx
 

@@ -114,9 +114,8 @@ def _np_tokens(head: Token) -> list[Token]:
                 walk(c)
         out.append(tok)
         for c in tok.rights:
-            if c.dep_ in ("compound", "case", "nummod") or (c.dep_ == "prep" and c.lower_ == "for"):
-                walk(c)
-            elif c.dep_ == "pobj" and tok.dep_ == "prep":
+            if (c.dep_ in ("compound", "case", "nummod") or (c.dep_ == "prep" and c.lower_ == "for")
+                    or (c.dep_ == "pobj" and tok.dep_ == "prep")):
                 walk(c)
 
     walk(head)
@@ -177,7 +176,7 @@ def group_of(head: Token) -> Group | None:
     if not hits and name:
         # A title before the name that the parse hung elsewhere: "former deputy oil minister, Abdo X".
         first = min(t.i for t in toks)
-        window = []
+        window: list[Token] = []
         for t in reversed(head.doc[max(head.sent.start, first - 7) : first]):
             if t.pos_ in ("VERB", "AUX", "ADP") or t.text in (".", ";", ":", '"') or (
                 t.ent_type_ == "PERSON" and t.i < first - 1

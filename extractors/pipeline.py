@@ -9,6 +9,7 @@ from typing import Final
 import spacy
 from spacy.language import Language
 from spacy.matcher import Matcher
+from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc, Span
 
 from extractors import triggers
@@ -86,9 +87,11 @@ def load_pipeline(model: str | None = None) -> Language:
         nlp = spacy.load(name)
     except OSError as exc:
         raise ModelNotFound(f"cannot load spaCy model {name!r}: {exc}") from exc
-    for abbr in _ABBREVIATIONS:
-        nlp.tokenizer.add_special_case(abbr, [{"ORTH": abbr}])
-        nlp.tokenizer.add_special_case(abbr.upper(), [{"ORTH": abbr.upper()}])
+    tokenizer = nlp.tokenizer
+    if isinstance(tokenizer, Tokenizer):
+        for abbr in _ABBREVIATIONS:
+            tokenizer.add_special_case(abbr, [{"ORTH": abbr}])
+            tokenizer.add_special_case(abbr.upper(), [{"ORTH": abbr.upper()}])
     if TRIGGER_SPANS not in nlp.pipe_names:
         nlp.add_pipe(TRIGGER_SPANS, last=True)
     return nlp

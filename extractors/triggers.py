@@ -17,7 +17,8 @@ _CUES: Final = [
     r"cross(?:ed|es|ing)? (?:the|over the) floor|floor[- ]cross",
     r"asylum",
     r"turncoat",
-    r"(?:abandon|quit|left|leave|leaving)(?:ed|s|ing)? (?:his|her|their|its) (?:diplomatic )?(?:post|posts|unit|units|command)",
+    r"(?:abandon|quit|left|leave|leaving)(?:ed|s|ing)? (?:his|her|their|its) (?:diplomatic )?"
+    r"(?:post|posts|unit|units|command)",
     r"join(?:ed|s|ing)? (?:the |an |their )?(?:[\w-]+ )?(?:rebels?|rebellion|opposition|revolt|uprising|revolution"
     r"|insurgen\w+|resistance|free syrian army)",
     r"(?:declar|pledg|announc|swor|switch)\w* (?:his |her |their )?(?:allegiance|loyalty)",

@@ -7,9 +7,10 @@ import json
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
-from extractors import Deduplicator, Extractor, Window
+from extractors import Article, Deduplicator, Extractor, Window
 from extractors.pipeline import ModelNotFound
 from streams.inputs import InputError, count_lines, read_input
 from streams.progress import Progress
@@ -34,7 +35,7 @@ def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
     out = open(args.output, "w", encoding="utf-8") if args.output != "-" else sys.stdout  # noqa: SIM115
     bad = events = 0
     try:
-        def all_items():  # type: ignore[no-untyped-def]
+        def all_items() -> Iterator[Article | InputError]:
             if first is not None:
                 yield first
             yield from items

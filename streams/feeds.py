@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 
 import feedparser
 
-from streams.inputs import InputError, html_to_text, parse_article
 from extractors import Article
+from streams.inputs import InputError, html_to_text, parse_article
 
 MAX_FEED_BYTES = 5 * 1024 * 1024
 USER_AGENT = "defwatch/0.1 (+news monitoring; polite polling)"

@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from extractors import Article, DefectionEvent, Deduplicator, Extractor
+from extractors import Article, Deduplicator, DefectionEvent, Extractor
 from extractors.dedup import with_event_id
 from streams.inputs import InputError
 from streams.settings import Settings

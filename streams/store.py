@@ -8,7 +8,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from extractors import DefectionEvent, Deduplicator, entity_key
+from extractors import Deduplicator, DefectionEvent, entity_key
 from streams.inputs import InputError
 
 _SCHEMA = """

@@ -1,6 +1,6 @@
 import datetime as dt
 
-from extractors import DefectionEvent, Deduplicator, Defector, Source, entity_key
+from extractors import Deduplicator, DefectionEvent, Defector, Source, entity_key
 from extractors.dedup import names_match
 
 NOW = dt.datetime(2024, 3, 1, tzinfo=dt.UTC)
