@@ -77,8 +77,9 @@ def _weekday_before(published: dt.date, weekday: int, strictly: bool) -> dt.date
     return published - dt.timedelta(days=delta)
 
 
-def resolve(text: str, published: dt.date | None) -> When | None:
-    """The first resolvable time expression in ``text`` (a clause or sentence), or None."""
+def resolve(text: str, published: dt.date | None, near: int | None = None) -> When | None:
+    """The time expression of ``text`` (a clause or sentence): the most explicit one, or with ``near`` (a
+    character position) the one closest to it. None when there is none."""
     # (priority, position, resolution): an explicit date beats a weekday beats "N days ago" beats
     # vaguer phrases ("overnight Wednesday" is the Wednesday).
     candidates: list[tuple[int, int, When]] = []
@@ -132,5 +133,8 @@ def resolve(text: str, published: dt.date | None) -> When | None:
         candidates.append((5, m.start(), When(None, age, y)))
     if not candidates:
         return None
-    candidates.sort(key=lambda c: (c[0], c[1]))
+    if near is not None:
+        candidates.sort(key=lambda c: (abs(c[1] - near), c[0]))
+    else:
+        candidates.sort(key=lambda c: (c[0], c[1]))
     return candidates[0][2]

@@ -21,9 +21,10 @@ from extractors.models import Article, DefectionEvent, Defector, Sector, Source,
 from extractors.pipeline import load_pipeline, triggers_in
 
 _DENIAL: Final = re.compile(
-    r"\b(?:den(?:y|ied|ies|ying|ial)|no truth|not true|false reports?|fabricat\w+|refut\w+|"
-    r"(?:had|has|have) not (?:defected|left|fled)|did not (?:defect|leave|flee)|never defected|"
-    r"still in (?:his|her) (?:home|post|office|position)|remains? loyal)\b",
+    r"\b(?:(?:den(?:y|ied|ies|ying|ial)|refut\w+|dismiss\w*|reject\w*)\b[^.;]{0,60}?\b(?:defect\w*|desert\w*|"
+    r"fled|flee\w*|left|switch\w*|reports?|rumou?rs?)|(?:no truth|not true|false|fabricat\w+)[^.;]{0,40}?"
+    r"\b(?:defect\w*|reports?|rumou?rs?)|(?:had|has|have) not (?:defected|left|fled)|did not (?:defect|leave|flee)|"
+    r"never defected|still in (?:his|her) (?:home|post|office|position)|remains? loyal)",
     re.I,
 )
 _HEDGES: Final = re.compile(
@@ -46,7 +47,7 @@ _PARTY: Final = re.compile(
     re.I,
 )
 _TITLE_NEWS: Final = re.compile(
-    r"\b(?:defects?|defected|defecting|defection|flees?|fled|seeks? asylum|asylum|resigns?|quits?|crosses|"
+    r"\b(?:defects?|defected|defecting|defection|flees?|fled|fleeing|seeks? asylum|asylum|resigns?|quits?|crosses|"
     r"crossing|ditches|switch(?:es)? sides|joins?|deserts?)\b",
     re.I,
 )
@@ -209,18 +210,59 @@ def read_events(article: Article, parts: list[tuple[Doc, int]]) -> list[Defectio
             seen_heads.add(key)
             d.key = key
             drafts.extend(_split_by_sector(d))
+    full = f"{article.title}\n{article.text}"
     for d in drafts:
-        _fill_from_registry(d.mention, registry)
+        _fill_from_registry(d.mention, registry, full)
+    _add_breakdowns(drafts, sents)
     clusters = _cluster(drafts, sents)
     _refine_vague_ranks(clusters, sents)
-    fallback_from = _article_country(article)
+    clusters = _name_singletons(clusters, registry, full)
+    destinations = {d.to for c in clusters for d in c.drafts if d.to}
+    fallback_from = _article_country(article, destinations)
     title_news = bool(_TITLE_NEWS.search(article.title)) and not _TITLE_LABEL.search(article.title)
+    lead = next((c for c in sorted(clusters, key=lambda c: c.first.sent_idx) if _in_title(c, article.title)), None)
     events = []
     for c in clusters:
-        ev = _event(c, sents, article, fallback_from, title_news)
+        ev = _event(c, sents, article, fallback_from, title_news and c is lead)
         if ev is not None:
             events.append(ev)
     return events
+
+
+def _in_title(c: Cluster, title: str) -> bool:
+    low = title.lower()
+    if any(_surname(n) and _surname(n) in low for n in c.names):
+        return True
+    title_ranks = {h.rank for h in ranks.find_ranks(ranks.normalise_phrase(title))}
+    return bool(title_ranks & {g.rank for g in c.groups})
+
+
+def _add_breakdowns(drafts: list[Draft], sents: list[_Sentence]) -> None:
+    """"The soldiers who fled include a general, three colonels and ..." / "the group included a general
+    and two colonels": a breakdown of the group just reported, added to it as subsets."""
+    for idx, sent in enumerate(sents):
+        for t in sent.span:
+            if t.lemma_ not in ("include", "comprise") or t.pos_ != "VERB":
+                continue
+            subj = next((c for c in t.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+            obj = next((c for c in t.children if c.dep_ == "dobj"), None)
+            if subj is None or obj is None:
+                continue
+            sm = mention_of(subj)
+            if sm.named or not (sm.anaphor or subj.lemma_ in ("group", "defector", "soldier", "officer")):
+                continue
+            parts = mention_of(obj)
+            groups = [g for g in parts.groups if g.rank and not g.name]
+            if not groups:
+                continue
+            target = next((d for d in reversed(drafts) if 0 <= idx - d.sent_idx <= 2 and not d.mention.named
+                           and (d.mention.total or 0) != 1), None)
+            if target is None:
+                continue
+            for g in groups:
+                g.subset = True
+                if not any(x.rank == g.rank for x in target.mention.groups):
+                    target.mention.groups.append(g)
 
 
 def _absorb_same_head(drafts: list[Draft], key: tuple[int, int], d: Draft) -> None:
@@ -245,11 +287,42 @@ def _person_registry(sents: list[_Sentence]) -> list[Group]:
     return out
 
 
-def _fill_from_registry(m: Mention, registry: list[Group]) -> None:
+def _rank_near_name(text: str, name: str) -> str | None:
+    """The title written just before a name anywhere in the article ("Tory MP Christian Wakeford",
+    "Lt. Col. Chan Garang"): the most senior one found."""
+    sur = _surname(name)
+    if len(sur) < 3:
+        return None
+    found: list[str] = []
+    for m in re.finditer(re.escape(name.split()[-1]), text):
+        window = text[max(0, m.start() - 60) : m.start()]
+        window = re.split(r"[.;:!?\n\"\u201c\u201d]|\b(?:and|said|says|told|of|for|by|with|to)\b", window)[-1]
+        found.extend(h.rank for h in ranks.find_ranks(ranks.normalise_phrase(window)))
+        after = text[m.end() : m.end() + 60]
+        appos = re.match(r"\s*,\s*(?:a|an|the|who was|who is)?\s*([^,.;]{3,50})", after)
+        if appos:
+            found.extend(h.rank for h in ranks.find_ranks(ranks.normalise_phrase(appos.group(1))))
+    found = [r for r in found if r != "head of state"]
+    return max(found, key=ranks.level) if found else None
+
+
+def _strict_name_match(a: str, b: str) -> bool:
+    """In-article coreference of names: surnames nearly equal, and first names equal when both have one
+    (Asaad is not Assad; Riad Hijab is not Hijab's brother)."""
+    sa, sb = _surname(a), _surname(b)
+    if not sa or not sb or SequenceMatcher(None, sa, sb).ratio() < 0.85:
+        return False
+    fa, fb = a.split()[0].lower(), b.split()[0].lower()
+    return len(a.split()) < 2 or len(b.split()) < 2 or fa == fb or fa[:3] == fb[:3]
+
+
+def _fill_from_registry(m: Mention, registry: list[Group], full_text: str) -> None:
     for g in m.groups:
         if not g.name:
             continue
-        same = [r for r in registry if r.name and names_match(r.name, g.name)]
+        if g.rank is None:
+            g.rank = _rank_near_name(full_text, g.name)
+        same = [r for r in registry if r.name and r.rank != "head of state" and _strict_name_match(r.name, g.name)]
         if not same:
             continue
         longest = max(same, key=lambda r: len(r.name or ""))
@@ -424,7 +497,8 @@ def _move_ok(tok: Token, sent: _Sentence) -> bool:
     lemma = tok.lemma_
     sub_lemmas = {t.lemma_.lower() for t in tok.subtree}
     if tok.lower_ == "asylum":
-        return True
+        gov = next((a for a in tok.ancestors if a.pos_ in ("VERB", "AUX")), None)
+        return gov is None or _is_event_verb(gov)
     if lemma in ("seek", "apply", "request", "ask"):
         return "asylum" in sub_lemmas
     if lemma in _ACCEPT_OBJECTS and lemma != "cross":
@@ -435,7 +509,7 @@ def _move_ok(tok: Token, sent: _Sentence) -> bool:
         return lemma not in ("leave", "quit") or "join" in sub_lemmas or lemma == "quit"
     if lemma == "cross" and "floor" in sub_lemmas:
         return True
-    if lemma == "resign":
+    if lemma in ("resign", "resignation") or tok.lower_ == "resignation":
         return bool(re.search(triggers.PREFILTER_RE.pattern, sent.text, re.I)) and bool(
             re.search(r"resign\w*[^.!?\n]{0,160}\b(?:protest|war|crime|ashamed|invasion|crackdown|massacre|"
                       r"repression|regime|join)", sent.text, re.I)
@@ -498,7 +572,22 @@ def _draft_for(trig: Span, idx: int, sent: _Sentence, published: dt.date | None)
         return None
     if not heads:
         return None
+    if heads[0].lower_ in ("i", "we"):
+        speaker = next((c for t in sent.span if t.lemma_ in ("say", "tell", "write", "add", "declare")
+                        for c in t.children if c.dep_ == "nsubj" and c.pos_ != "PRON"), None)
+        if speaker is None:
+            return None
+        heads = [speaker]
     mention = _merge_mentions([mention_of(h) for h in heads])
+    # "defected with more than 200 soldiers": people who went along belong to the event.
+    if tok.pos_ == "VERB":
+        for c in tok.children:
+            if c.dep_ == "prep" and c.lower_ == "with":
+                for o in c.children:
+                    companion = mention_of(o) if o.dep_ == "pobj" else None
+                    if companion and any(g.rank and g.rank not in ("other",) and not g.name
+                                         for g in companion.groups):
+                        mention = _merge_mentions([mention, companion])
     if not mention.groups and mention.anaphor is None:
         return None
     if label == "AGENT" and not any(g.name or (g.count and g.count > 1 and tok.tag_ == "NNS")
@@ -532,7 +621,7 @@ def _draft_for(trig: Span, idx: int, sent: _Sentence, published: dt.date | None)
                                               if c.i < np.i and c.dep_ in ("amod", "advmod", "compound")):
             background = True
     clause_text = _clause_text(tok, label)
-    when = resolve(clause_text, published) or resolve(sent.text, published)
+    when = resolve(clause_text, published) or resolve(sent.text, published, near=tok.idx - sent.span.start_char)
     recent = when is not None and when.age_days is not None and when.age_days <= BACKGROUND_AGE_DAYS
     if tok.dep_ in ("relcl", "acl") and label in ("VERB", "MOVE") and not recent:
         main = tok.head.head
@@ -666,23 +755,31 @@ def _cluster(drafts: list[Draft], sents: list[_Sentence]) -> list[Cluster]:
                 # "the four officials", "the men": a reference adds no people, only a more precise rank.
                 new = [g for g in new if g.rank and g.rank not in ranks.VAGUE_RANKS]
             _merge_groups(target.groups, new)
-    clusters = [c for c in clusters if c.groups]
-    return _attach_unnamed_people(clusters)
+    return [c for c in clusters if c.groups]
 
 
-def _attach_unnamed_people(clusters: list[Cluster]) -> list[Cluster]:
-    """"the prime minister" in one sentence and "Prime Minister Riad Hijab" in another are one person
-    when the article names exactly one person of that title."""
+def _compatible_rank(a: str | None, b: str | None) -> bool:
+    if a is None or b is None or a == b:
+        return True
+    return ranks.sector_of(a) == ranks.sector_of(b) and (a in ranks.VAGUE_RANKS or b in ranks.VAGUE_RANKS)
+
+
+def _name_singletons(clusters: list[Cluster], registry: list[Group], full_text: str) -> list[Cluster]:
+    """"A South Sudanese military commander has defected ..." and "Lieutenant Colonel Chan Garang ...
+    defected": an unnamed single defector is the article's one named defector of a compatible rank."""
     out = []
+    named = [c for c in clusters if c.names]
     for c in clusters:
-        if not c.names and len(c.groups) == 1 and c.groups[0].count == 1 and c.groups[0].rank and \
-                c.groups[0].rank not in ranks.VAGUE_RANKS:
-            rank = c.groups[0].rank
-            named = [o for o in clusters if o.names and rank in {g.rank for g in o.groups if g.name}]
-            if len(named) == 1:
-                named[0].drafts[:0] = c.drafts if c.first.sent_idx < named[0].first.sent_idx else []
-                if c.first.sent_idx >= named[0].first.sent_idx:
-                    named[0].drafts.extend(c.drafts)
+        single = not c.names and len([g for g in c.groups if not g.subset]) >= 1 and c.groups[0].count == 1
+        if single:
+            top = _top(c.groups)
+            fits = [o for o in named if _compatible_rank(top, _top([g for g in o.groups if g.name]))]
+            if len(fits) == 1:
+                target = fits[0]
+                target.drafts = sorted(target.drafts + c.drafts, key=lambda d: d.sent_idx)
+                for g in c.groups[1:]:
+                    if g.rank and not any(x.rank == g.rank and not x.name for x in target.groups):
+                        target.groups.append(g)
                 continue
         out.append(c)
     return out
@@ -738,36 +835,52 @@ def _refine_vague_ranks(clusters: list[Cluster], sents: list[_Sentence]) -> None
                 g.rank = specific
 
 
-def _article_country(article: Article) -> str | None:
-    found = Counter(c for c, _, _ in find_countries(article.text, with_regions=True))
+def _article_country(article: Article, destinations: set[str]) -> str | None:
+    found = Counter(c for c, _, _ in find_countries(f"{article.title}\n{article.text}", with_regions=True)
+                    if c not in destinations)
     return found.most_common(1)[0][0] if found else None
 
 
 # ---- building the event ----------------------------------------------------------------------------
 
 
-def _status(c: Cluster, article: Article, title_news: bool) -> Status:
-    if c.first.denied or any(d.denied for d in c.drafts if d.trigger in ("VERB", "NOUN")):
+def _status(c: Cluster, article: Article, headline: bool) -> Status:
+    if any(d.denied for d in c.drafts if d.trigger in ("VERB", "NOUN", "MOVE")):
         return "denied"
-    title = article.title.lower()
-    in_title = any(_surname(n) in title for n in c.names if _surname(n)) or any(
-        h.rank in {g.rank for g in c.groups} for h in ranks.find_ranks(ranks.normalise_phrase(article.title))
-    )
-    headline = title_news and in_title
     verdicts = []
     timed = [d for d in c.drafts if d.when is not None and d.when.age_days is not None]
     for d in timed or c.drafts:
         w = d.when
         age = w.age_days if w else None
-        bg = d.background_cue
-        if w and w.explicit_year and article.published and w.explicit_year < article.published.year and not headline:
+        # The article's lead event is news unless its own time says otherwise; other events are context
+        # when the grammar or the time says so.
+        bg = d.background_cue and not headline
+        if w and w.explicit_year and article.published and w.explicit_year < article.published.year - (
+            1 if headline else 0
+        ):
             bg = True
         if age is not None and age > (HEADLINE_AGE_DAYS if headline else BACKGROUND_AGE_DAYS):
             bg = True
         if d.trigger == "AGENT" and not headline:
             bg = True
         verdicts.append(bg)
+    if not timed and article.published and _old_year_near(c, article):
+        return "background"
     return "background" if all(verdicts) else "reported"
+
+
+def _old_year_near(c: Cluster, article: Article) -> bool:
+    """A named defector whose sentences elsewhere in the article carry a year long past (a 1976 defection
+    retold in 2023)."""
+    assert article.published is not None
+    for n in c.names:
+        sur = n.split()[-1]
+        for sent in re.split(r"(?<=[.!?])\s+", article.text):
+            if sur in sent:
+                years = [int(y) for y in re.findall(r"\b(19\d\d|20\d\d)\b", sent)]
+                if any(y <= article.published.year - 2 for y in years):
+                    return True
+    return False
 
 
 def _confidence(c: Cluster, sents: list[_Sentence]) -> float:
@@ -808,7 +921,8 @@ def _event(c: Cluster, sents: list[_Sentence], article: Article, fallback_from: 
     sector = _sector(c, top)
     if (top in (None, "other")) and origin is None and to is None:
         return None
-    if top in (None, "other") and not any(country_of(w) for w in (origin or "", to or "") if w):
+    explicit = any(d.from_ or d.to for d in c.drafts) or any(g.country for g in groups)
+    if top in (None, "other") and not explicit:
         return None
     totals = [(d.mention.total, d.mention.total_approx) for d in c.drafts if d.mention.total is not None]
     exact = Counter(t for t, approx in totals if not approx)

@@ -63,7 +63,7 @@ class TriggerComponent:
         self.matcher.add("NOUN", [[{"LOWER": {"REGEX": r"^(defection|defections|desertion|desertions)$"}}]])
         self.matcher.add("AGENT", [[{"LOWER": {"REGEX": r"^(defector|defectors|deserter|deserters|turncoats?)$"}}]])
         self.matcher.add("MOVE", [[{"LEMMA": {"IN": sorted(triggers.MOVE_VERBS)}, "POS": "VERB"}],
-                                  [{"LOWER": "asylum"}]])
+                                  [{"LOWER": {"IN": ["asylum", "resignation"]}}]])
 
     def __call__(self, doc: Doc) -> Doc:
         spans = []
