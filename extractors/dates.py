@@ -66,6 +66,9 @@ _RELATIVE: Final[list[tuple[re.Pattern[str], float, bool]]] = [
     (re.compile(r"\b(?:last month|a month ago|in recent months)\b", re.I), 30, False),
     (re.compile(r"\b(?:last year|a year ago|years ago|in recent years|earlier this year)\b", re.I), 365, False),
     (re.compile(r"\b(?:decades ago|a decade ago|during the cold war)\b", re.I), 3650, False),
+    # Cumulative statements ("since the start of the war, dozens of officers have defected") are context.
+    (re.compile(r"\bsince the (?:start|beginning|outbreak|onset) of\b|\bso far this year\b|\bto date\b", re.I),
+     180, False),
 ]
 _UNIT_DAYS: Final = {"day": 1, "week": 7, "month": 30, "year": 365}
 

@@ -200,7 +200,8 @@ def read_events(article: Article, parts: list[tuple[Doc, int]]) -> list[Defectio
     for idx, sent in enumerate(sents):
         seen_heads: set[tuple[int, int]] = set()
         for trig in triggers_in(sent.span):
-            d = _draft_for(trig, idx, sent, article.published)
+            prev = sents[idx - 1] if idx and sents[idx - 1].span.doc is sent.span.doc else None
+            d = _draft_for(trig, idx, sent, article.published, prev)
             if d is None:
                 continue
             key = (id(sent.span.doc), d.mention.head)
@@ -223,7 +224,8 @@ def read_events(article: Article, parts: list[tuple[Doc, int]]) -> list[Defectio
     lead = next((c for c in sorted(clusters, key=lambda c: c.first.sent_idx) if _in_title(c, article.title)), None)
     events = []
     for c in clusters:
-        ev = _event(c, sents, article, fallback_from, title_news and c is lead)
+        ev = _event(c, sents, article, fallback_from, title_news and c is lead,
+                    c is lead and bool(_TITLE_LABEL.search(article.title)))
         if ev is not None:
             events.append(ev)
     return events
@@ -525,6 +527,22 @@ def _move_ok(tok: Token, sent: _Sentence) -> bool:
     return False
 
 
+def _antecedent_in_sentence(pron: Token) -> Token | None:
+    """The person or group a pronoun refers back to within its sentence ("Ontario MP Leona Alleslev
+    surprised many in announcing that she was crossing the floor")."""
+    plural = pron.lower_ in ("they", "them", "their")
+    for t in reversed(pron.sent[: pron.i - pron.sent.start]):
+        if t.pos_ not in ("NOUN", "PROPN") or t.dep_ in ("compound", "poss", "amod"):
+            continue
+        m = mention_of(t)
+        if not m.groups:
+            continue
+        is_plural = any((g.count or 2) > 1 for g in m.groups) and not m.named
+        if is_plural == plural and (m.named or any(g.rank for g in m.groups)):
+            return t
+    return None
+
+
 def _split_by_sector(d: Draft) -> list[Draft]:
     """"the prime minister and 17 officers defected": one draft per kind of defector (state vs military)."""
     def kind(g: Group) -> str:
@@ -546,7 +564,12 @@ def _split_by_sector(d: Draft) -> list[Draft]:
     return out
 
 
-def _draft_for(trig: Span, idx: int, sent: _Sentence, published: dt.date | None) -> Draft | None:
+_CONNECTIVE: Final = re.compile(r"(?:meanwhile|also|separately|in addition|similarly|likewise|at the same time)\b",
+                                re.I)
+
+
+def _draft_for(trig: Span, idx: int, sent: _Sentence, published: dt.date | None,
+               prev: _Sentence | None = None) -> Draft | None:
     tok = trig.root
     label = trig.label_
     heads: list[Token]
@@ -573,12 +596,17 @@ def _draft_for(trig: Span, idx: int, sent: _Sentence, published: dt.date | None)
     if not heads:
         return None
     if heads[0].lower_ in ("i", "we"):
-        speaker = next((c for t in sent.span if t.lemma_ in ("say", "tell", "write", "add", "declare")
+        appos = [c for c in heads[0].children if c.dep_ == "appos"]
+        speaker = appos[0] if appos else next((c for t in sent.span if t.lemma_ in ("say", "tell", "write", "add", "declare")
                         for c in t.children if c.dep_ == "nsubj" and c.pos_ != "PRON"), None)
         if speaker is None:
             return None
         heads = [speaker]
     mention = _merge_mentions([mention_of(h) for h in heads])
+    if mention.anaphor and not mention.groups and heads[0].pos_ == "PRON":
+        ante = _antecedent_in_sentence(heads[0])
+        if ante is not None:
+            mention = mention_of(ante)
     # "defected with more than 200 soldiers": people who went along belong to the event.
     if tok.pos_ == "VERB":
         for c in tok.children:
@@ -601,7 +629,10 @@ def _draft_for(trig: Span, idx: int, sent: _Sentence, published: dt.date | None)
     h0 = heads[0]
     partner: Token | None = None
     if h0.dep_ in ("nsubj", "attr") and h0.head.lemma_ == "be":
-        partner = next((c for c in h0.head.children if c.dep_ in ("attr", "nsubj") and c.i != h0.i), None)
+        cop = h0.head
+        partner = next((c for c in cop.children if c.dep_ in ("attr", "nsubj") and c.i != h0.i), None)
+        if partner is None and cop.dep_ == "xcomp":
+            partner = next((c for c in cop.head.children if c.dep_ in ("nsubj", "nsubjpass")), None)
     if partner is not None:
         extra = mention_of(partner)
         named = [g for g in mention.groups if g.name]
@@ -622,6 +653,8 @@ def _draft_for(trig: Span, idx: int, sent: _Sentence, published: dt.date | None)
             background = True
     clause_text = _clause_text(tok, label)
     when = resolve(clause_text, published) or resolve(sent.text, published, near=tok.idx - sent.span.start_char)
+    if when is None and prev is not None and _CONNECTIVE.match(sent.text.strip()):
+        when = resolve(prev.text, published)
     recent = when is not None and when.age_days is not None and when.age_days <= BACKGROUND_AGE_DAYS
     if tok.dep_ in ("relcl", "acl") and label in ("VERB", "MOVE") and not recent:
         main = tok.head.head
@@ -844,12 +877,15 @@ def _article_country(article: Article, destinations: set[str]) -> str | None:
 # ---- building the event ----------------------------------------------------------------------------
 
 
-def _status(c: Cluster, article: Article, headline: bool) -> Status:
+def _status(c: Cluster, article: Article, headline: bool, label_title: bool = False) -> Status:
     if any(d.denied for d in c.drafts if d.trigger in ("VERB", "NOUN", "MOVE")):
         return "denied"
     verdicts = []
-    timed = [d for d in c.drafts if d.when is not None and d.when.age_days is not None]
-    for d in timed or c.drafts:
+    # A defection statement decides over a movement that coreference attached ("the highest-ranking
+    # officer to defect ... said he had taken refuge in Turkey" is a past defection).
+    statements = [d for d in c.drafts if d.trigger in ("VERB", "NOUN", "AGENT")] or c.drafts
+    timed = [d for d in statements if d.when is not None and d.when.age_days is not None]
+    for d in timed or statements:
         w = d.when
         age = w.age_days if w else None
         # The article's lead event is news unless its own time says otherwise; other events are context
@@ -865,6 +901,9 @@ def _status(c: Cluster, article: Article, headline: bool) -> Status:
             bg = True
         verdicts.append(bg)
     if not timed and article.published and _old_year_near(c, article):
+        return "background"
+    if label_title and not any(d.when and d.when.age_days is not None and d.when.age_days <= BACKGROUND_AGE_DAYS
+                               for d in c.drafts):
         return "background"
     return "background" if all(verdicts) else "reported"
 
@@ -908,7 +947,7 @@ def _sector(c: Cluster, top: str | None) -> Sector:
 
 
 def _event(c: Cluster, sents: list[_Sentence], article: Article, fallback_from: str | None,
-           title_news: bool) -> DefectionEvent | None:
+           title_news: bool, label_title: bool = False) -> DefectionEvent | None:
     groups = [g for g in c.groups if g.rank or g.name]
     if not groups:
         return None
@@ -936,7 +975,7 @@ def _event(c: Cluster, sents: list[_Sentence], article: Article, fallback_from: 
     else:
         count = None
     when = next((d.when for d in c.drafts if d.when and d.when.date), None)
-    status = _status(c, article, title_news)
+    status = _status(c, article, title_news, label_title)
     sent = sents[first.sent_idx]
     start = sent.offset + sent.span.start_char
     raw = article.text[start : sent.offset + sent.span.end_char]

@@ -205,8 +205,15 @@ def group_of(head: Token) -> Group | None:
         count = 1
     elif any(t.lower_ in VAGUE_QUANTITIES for t in toks):
         count = None
-    return Group(name=name, rank=rank, role=role, count=count, approx=approx, country=_countries_in(toks),
-                 head=head.i)
+    country = _countries_in(toks)
+    if country is None:
+        # "a presenter from the Syrian regime's main television channel", "an officer of the Libyan army"
+        for c in head.children:
+            if c.dep_ == "prep" and c.lower_ in ("from", "of", "in"):
+                country = _countries_in(list(c.subtree))
+                if country:
+                    break
+    return Group(name=name, rank=rank, role=role, count=count, approx=approx, country=country, head=head.i)
 
 
 def _expand_group_head(tok: Token) -> Token:

@@ -22,7 +22,7 @@ _CUES: Final = [
     r"join(?:ed|s|ing)? (?:the |an |their )?(?:[\w-]+ )?(?:rebels?|rebellion|opposition|revolt|uprising|revolution"
     r"|insurgen\w+|resistance|free syrian army)",
     r"(?:declar|pledg|announc|swor|switch)\w* (?:his |her |their )?(?:allegiance|loyalty)",
-    r"resign\w*[^.!?\n]{0,160}\b(?:in protest|protest\w*|over the war|war in|the war|crime|ashamed|invasion"
+    r"resign\w*[^.!?\n]{0,160}\b(?:in protest|protest\w*|war|crime|ashamed|invasion"
     r"|crackdown|massacre|repression|regime|join\w*)",
     r"(?:defied|defying|defy|disobey\w*|refus\w+) (?:\w+ ){0,3}orders? to (?:shoot|fire|kill|attack|open fire)",
 ]
