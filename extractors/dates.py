@@ -73,6 +73,17 @@ _RELATIVE: Final[list[tuple[re.Pattern[str], float, bool]]] = [
 _UNIT_DAYS: Final = {"day": 1, "week": 7, "month": 30, "year": 365}
 
 
+_POSSESSIVE_TIME: Final = re.compile(r"^(?:'s|\u2019s)\s+(?P<words>(?:[\w-]+\s+){0,2}[\w-]+)")
+
+
+def _modifies_other_noun(text: str, end: int) -> bool:
+    """"last month's coup": a time that dates another noun, not the clause (but "this morning's
+    defection" dates the defection)."""
+    m = _POSSESSIVE_TIME.match(text[end:])
+    return bool(m) and not any(w.lower().startswith(("defect", "desert", "resign", "escape", "flight"))
+                               for w in m.group("words").split())
+
+
 def _weekday_before(published: dt.date, weekday: int, strictly: bool) -> dt.date:
     delta = (published.weekday() - weekday) % 7
     if delta == 0 and strictly:
@@ -117,6 +128,8 @@ def resolve(text: str, published: dt.date | None, near: int | None = None) -> Wh
         candidates.append((2, m.start(), When(ago, float(days))))
     for rx, age, exact in _RELATIVE:
         for m in rx.finditer(text):
+            if _modifies_other_noun(text, m.end()):
+                continue
             rel = published - dt.timedelta(days=int(age)) if (published and exact) else None
             candidates.append((3, m.start(), When(rel, age)))
     for m in _RX_MONTH_ONLY.finditer(text):

@@ -179,6 +179,7 @@ def segments(text: str) -> list[tuple[int, int]]:
         return []
     paras = [(m.start(), m.end()) for m in re.finditer(r"[^\n]+(?:\n(?!\s*\n)[^\n]+)*", text)]
     keep: set[int] = set()
+    cues = cues + [m.span() for m in triggers.SECONDARY_RE.finditer(text)]
     for cs, _ in cues:
         for j, (ps, pe) in enumerate(paras):
             if ps <= cs < pe:
@@ -216,8 +217,8 @@ def read_events(article: Article, parts: list[tuple[Doc, int]]) -> list[Defectio
         _fill_from_registry(d.mention, registry, full)
     _add_breakdowns(drafts, sents)
     clusters = _cluster(drafts, sents)
-    _refine_vague_ranks(clusters, sents)
     clusters = _name_singletons(clusters, registry, full)
+    _refine_vague_ranks(clusters, sents)
     destinations = {d.to for c in clusters for d in c.drafts if d.to}
     fallback_from = _article_country(article, destinations)
     title_news = bool(_TITLE_NEWS.search(article.title)) and not _TITLE_LABEL.search(article.title)
@@ -225,7 +226,7 @@ def read_events(article: Article, parts: list[tuple[Doc, int]]) -> list[Defectio
     events = []
     for c in clusters:
         ev = _event(c, sents, article, fallback_from, title_news and c is lead,
-                    c is lead and bool(_TITLE_LABEL.search(article.title)))
+                    bool(_TITLE_LABEL.search(article.title)) and not title_news)
         if ev is not None:
             events.append(ev)
     return events
@@ -512,10 +513,11 @@ def _move_ok(tok: Token, sent: _Sentence) -> bool:
     if lemma == "cross" and "floor" in sub_lemmas:
         return True
     if lemma in ("resign", "resignation") or tok.lower_ == "resignation":
-        return bool(re.search(triggers.PREFILTER_RE.pattern, sent.text, re.I)) and bool(
-            re.search(r"resign\w*[^.!?\n]{0,160}\b(?:protest|war|crime|ashamed|invasion|crackdown|massacre|"
-                      r"repression|regime|join)", sent.text, re.I)
-        )
+        gov = tok if tok.pos_ == "VERB" else next((a for a in tok.ancestors if a.pos_ == "VERB"), tok)
+        clause = " ".join(t.text for t in gov.subtree if not any(a.dep_ == "relcl" and a.i != gov.i and gov.i in
+                                                                    [x.i for x in a.ancestors] for a in t.ancestors))
+        return bool(re.search(r"\b(?:protest|war|crime|ashamed|invasion|crackdown|massacre|repression|regime|"
+                              r"join\w*|revolt|revolution|uprising|opposition)", clause, re.I))
     if lemma == "join":
         objs = [c for c in tok.children if c.dep_ in ("dobj", "attr")]
         return bool(objs) and bool(_OPPOSITION.search(" ".join(t.text for t in objs[0].subtree)))
@@ -806,7 +808,8 @@ def _name_singletons(clusters: list[Cluster], registry: list[Group], full_text: 
         single = not c.names and len([g for g in c.groups if not g.subset]) >= 1 and c.groups[0].count == 1
         if single:
             top = _top(c.groups)
-            fits = [o for o in named if _compatible_rank(top, _top([g for g in o.groups if g.name]))]
+            exact = [o for o in named if top and top == _top([g for g in o.groups if g.name])]
+            fits = exact or [o for o in named if _compatible_rank(top, _top([g for g in o.groups if g.name]))]
             if len(fits) == 1:
                 target = fits[0]
                 target.drafts = sorted(target.drafts + c.drafts, key=lambda d: d.sent_idx)
@@ -863,7 +866,7 @@ def _refine_vague_ranks(clusters: list[Cluster], sents: list[_Sentence]) -> None
     # On a tie the more specific rank wins: a bare "generals" is any general officer.
     specific = max(plural, key=lambda r: (plural[r], r != "general"))
     for c in clusters:
-        if not c.names and {g.rank for g in c.groups} == {"senior officer"}:
+        if not c.names and {g.rank for g in c.groups} == {"senior officer"} and (c.groups[0].count or 0) > 1:
             for g in c.groups:
                 g.rank = specific
 
@@ -883,7 +886,8 @@ def _status(c: Cluster, article: Article, headline: bool, label_title: bool = Fa
     verdicts = []
     # A defection statement decides over a movement that coreference attached ("the highest-ranking
     # officer to defect ... said he had taken refuge in Turkey" is a past defection).
-    statements = [d for d in c.drafts if d.trigger in ("VERB", "NOUN", "AGENT")] or c.drafts
+    statements = ([d for d in c.drafts if d.trigger in ("VERB", "NOUN")]
+                  or [d for d in c.drafts if d.trigger == "MOVE"] or c.drafts)
     timed = [d for d in statements if d.when is not None and d.when.age_days is not None]
     for d in timed or statements:
         w = d.when

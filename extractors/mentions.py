@@ -34,6 +34,7 @@ PEOPLE_NOUNS: Final = frozenset({"man", "men", "woman", "women", "people", "memb
                                  "defectors", "deserter", "deserters", "group", "person", "persons", "individuals",
                                  "staff", "crew", "family", "four", "three", "two", "five", "six", "seven",
                                  "eight", "nine", "ten", "seventeen", "others", "all", "both", "figure", "figures"})
+_HEAD_OF_NOUNS: Final = frozenset({"head", "chief", "commander", "director", "leader", "member"})
 _ANAPHORIC_ADJ: Final = frozenset({"same", "other", "new", "recent", "latest", "former", "two", "three", "four",
                                    "five", "six", "seven", "eight", "nine", "ten"})
 _NAME_NOISE: Final = re.compile(
@@ -156,6 +157,11 @@ def _person_in(tokens: list[Token], head: Token) -> str | None:
 def group_of(head: Token) -> Group | None:
     """A group for one noun-phrase head, or None when the phrase names no person, rank or people."""
     toks = _np_tokens(head)
+    if head.lemma_ in _HEAD_OF_NOUNS:
+        # "the head of Syria's military police": the title is the whole phrase.
+        toks = sorted([t for t in head.subtree if not any(a.dep_ in ("relcl", "acl") for a in t.ancestors
+                                                          if a.i in {x.i for x in head.subtree})],
+                      key=lambda t: t.i)
     text = " ".join(t.text for t in toks)
     norm = ranks.normalise_phrase(text)
     hits = ranks.find_ranks(norm)
@@ -263,7 +269,7 @@ def mention_of(head: Token) -> Mention:
     det = {c.lower_ for c in head.children if c.dep_ in ("det", "poss")}
     nums = any(c.dep_ == "nummod" for c in head.children)
     bare = all(c.dep_ in ("det", "nummod", "amod", "punct") and (c.dep_ != "amod" or c.lower_ in _ANAPHORIC_ADJ)
-               for c in head.lefts)
+               for c in head.lefts) and not any(c.dep_ == "prep" and c.lower_ == "of" for c in head.rights)
     if det & {"the", "these", "those", "this", "that"} and bare and not any(g.name for g in m.groups):
         m.anaphor = "plural" if head.tag_ in ("NNS", "NNPS") or nums else "singular"
     if low in PEOPLE_NOUNS and not m.groups:

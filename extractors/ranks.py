@@ -80,6 +80,8 @@ _ABBREVIATIONS: Final[list[tuple[str, str]]] = [
 
 # (pattern over the normalised phrase, canonical rank). Order matters: longest and most specific first.
 _PATTERNS: Final[list[tuple[str, str]]] = [
+    (r"(?:heads?|chiefs?|commanders?|directors?) of (?:the )?(?:[a-z']+ ){0,3}(?:police|army|forces|intelligence|"
+     r"guard|guards|division|brigade|battalion|regiment|air force|navy|staff)", "senior officer"),
     (r"field marshals?", "field marshal"),
     (r"(?:lieutenant|vice) generals?", "lieutenant general"),
     (r"vice admirals?", "lieutenant general"),

@@ -24,7 +24,7 @@ _CUES: Final = [
     r"(?:declar|pledg|announc|swor|switch)\w* (?:his |her |their )?(?:allegiance|loyalty)",
     r"resign\w*[^.!?\n]{0,160}\b(?:in protest|protest\w*|war|crime|ashamed|invasion"
     r"|crackdown|massacre|repression|regime|join\w*)",
-    r"(?:defied|defying|defy|disobey\w*|refus\w+) (?:\w+ ){0,3}orders? to (?:shoot|fire|kill|attack|open fire)",
+    r"(?:defied|defying|defy|disobey\w*|refus\w+) (?:[\w'\u2019-]+ ){0,4}orders? to (?:shoot|fire|kill|attack|open fire)",
 ]
 PREFILTER_RE: Final = re.compile(r"\b(?:" + "|".join(_CUES) + r")", re.IGNORECASE)
 _NOT_CUE: Final = re.compile(r"\bdefect(?:ive|s)\b", re.IGNORECASE)
@@ -41,6 +41,15 @@ def cue_spans(text: str) -> list[tuple[int, int]]:
                 continue
         out.append(m.span())
     return out
+
+
+SECONDARY_RE: Final = re.compile(
+    r"\b(?:fled|flee|flees|fleeing|crossed (?:into|to|the border)|(?:took|taken|sought|seeking|found) refuge"
+    r"|escaped to|resign\w*|join(?:ed|ing|s)? (?:the|an?)\b|handed (?:him|them)sel(?:f|ves) over)",
+    re.IGNORECASE,
+)
+"""Wording that states a defection only next to a destination or a side; it widens what is parsed in an
+article that already passed the pre-filter, never what passes."""
 
 
 def passes(title: str, text: str) -> bool:
