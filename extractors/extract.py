@@ -47,11 +47,12 @@ _PARTY: Final = re.compile(
     re.I,
 )
 _TITLE_NEWS: Final = re.compile(
-    r"\b(?:defects?|defected|defecting|defection|flees?|fled|fleeing|seeks? asylum|asylum|resigns?|quits?|crosses|"
+    r"\b(?:defects?|defected|defecting|defection|flees?|fled|fleeing|seeks? asylum|asylum|resigns?|quits?|crosse[sd]|"
     r"crossing|ditches|switch(?:es)? sides|joins?|deserts?)\b",
     re.I,
 )
-_TITLE_LABEL: Final = re.compile(r"\b(?:who (?:defected|fled)|defectors?|former defector)\b", re.I)
+_TITLE_LABEL: Final = re.compile(r"\b(?:defectors?|former defector)\b", re.I)
+_TITLE_RELATIVE: Final = re.compile(r"\bwho (?:defected|fled|deserted)\b", re.I)
 _OPPOSITION: Final = re.compile(
     r"\b(?:rebel\w*|insurgen\w*|revolt|uprising|revolution\w*|resistance|opposition|free syrian army|fsa|"
     r"labour|conservatives?|liberals?|tor(?:y|ies)|democrats?|republicans?|caucus|party|enemy|ukraine|kyiv)\b",
@@ -221,7 +222,8 @@ def read_events(article: Article, parts: list[tuple[Doc, int]]) -> list[Defectio
     _refine_vague_ranks(clusters, sents)
     destinations = {d.to for c in clusters for d in c.drafts if d.to}
     fallback_from = _article_country(article, destinations)
-    title_news = bool(_TITLE_NEWS.search(article.title)) and not _TITLE_LABEL.search(article.title)
+    title_news = bool(_TITLE_NEWS.search(_TITLE_RELATIVE.sub(" ", article.title))) and not _TITLE_LABEL.search(
+        article.title)
     lead = next((c for c in sorted(clusters, key=lambda c: c.first.sent_idx) if _in_title(c, article.title)), None)
     events = []
     for c in clusters:
@@ -275,7 +277,8 @@ def _absorb_same_head(drafts: list[Draft], key: tuple[int, int], d: Draft) -> No
             prev.joined = prev.joined or d.joined
             prev.from_ = prev.from_ or d.from_
             prev.when = prev.when or d.when
-            prev.background_cue = prev.background_cue and d.background_cue
+            if prev.trigger == d.trigger:
+                prev.background_cue = prev.background_cue and d.background_cue
             prev.party_cue = prev.party_cue or d.party_cue
 
 
@@ -414,6 +417,19 @@ def own_clause(tok: Token) -> Iterator[Token]:
         yield from own_clause(c)
 
 
+def _same_actor(tok: Token) -> Iterator[Token]:
+    """``tok``'s subtree without nested clauses that have a subject of their own ("resigned, calling the
+    war a crime" keeps "calling ..."; "resigned days after X left the party to join Y" drops the rest)."""
+    yield tok
+    for c in tok.children:
+        if c.dep_ in _NESTED_CLAUSES and any(x.dep_ in ("nsubj", "nsubjpass") for x in c.children):
+            continue
+        if c.dep_ == "prep" and any(x.dep_ == "pcomp" and any(y.dep_ == "nsubj" for y in x.children)
+                                    for x in c.children):
+            continue
+        yield from _same_actor(c)
+
+
 def _destination(verbs: list[Token]) -> str | None:
     for v in verbs:
         if v.lemma_ not in _DEST_VERBS and v.lemma_ not in ("defection", "asylum", "refuge") and v.pos_ == "VERB":
@@ -514,8 +530,7 @@ def _move_ok(tok: Token, sent: _Sentence) -> bool:
         return True
     if lemma in ("resign", "resignation") or tok.lower_ == "resignation":
         gov = tok if tok.pos_ == "VERB" else next((a for a in tok.ancestors if a.pos_ == "VERB"), tok)
-        clause = " ".join(t.text for t in gov.subtree if not any(a.dep_ == "relcl" and a.i != gov.i and gov.i in
-                                                                    [x.i for x in a.ancestors] for a in t.ancestors))
+        clause = " ".join(t.text for t in _same_actor(gov))
         return bool(re.search(r"\b(?:protest|war|crime|ashamed|invasion|crackdown|massacre|repression|regime|"
                               r"join\w*|revolt|revolution|uprising|opposition)", clause, re.I))
     if lemma == "join":
