@@ -80,8 +80,10 @@ def _modifies_other_noun(text: str, end: int) -> bool:
     """"last month's coup": a time that dates another noun, not the clause (but "this morning's
     defection" dates the defection)."""
     m = _POSSESSIVE_TIME.match(text[end:])
-    return bool(m) and not any(w.lower().startswith(("defect", "desert", "resign", "escape", "flight"))
-                               for w in m.group("words").split())
+    if m is None:
+        return False
+    return not any(w.lower().startswith(("defect", "desert", "resign", "escape", "flight"))
+                   for w in m.group("words").split())
 
 
 def _weekday_before(published: dt.date, weekday: int, strictly: bool) -> dt.date:

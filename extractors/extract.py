@@ -614,8 +614,9 @@ def _draft_for(trig: Span, idx: int, sent: _Sentence, published: dt.date | None,
         return None
     if heads[0].lower_ in ("i", "we"):
         appos = [c for c in heads[0].children if c.dep_ == "appos"]
-        speaker = appos[0] if appos else next((c for t in sent.span if t.lemma_ in ("say", "tell", "write", "add", "declare")
-                        for c in t.children if c.dep_ == "nsubj" and c.pos_ != "PRON"), None)
+        speaker = appos[0] if appos else next(
+            (c for t in sent.span if t.lemma_ in ("say", "tell", "write", "add", "declare")
+             for c in t.children if c.dep_ == "nsubj" and c.pos_ != "PRON"), None)
         if speaker is None:
             return None
         heads = [speaker]

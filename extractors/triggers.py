@@ -24,7 +24,8 @@ _CUES: Final = [
     r"(?:declar|pledg|announc|swor|switch)\w* (?:his |her |their )?(?:allegiance|loyalty)",
     r"resign\w*[^.!?\n]{0,160}\b(?:in protest|protest\w*|war|crime|ashamed|invasion"
     r"|crackdown|massacre|repression|regime|join\w*)",
-    r"(?:defied|defying|defy|disobey\w*|refus\w+) (?:[\w'\u2019-]+ ){0,4}orders? to (?:shoot|fire|kill|attack|open fire)",
+    r"(?:defied|defying|defy|disobey\w*|refus\w+) (?:[\w'\u2019-]+ ){0,4}orders? to "
+    r"(?:shoot|fire|kill|attack|open fire)",
 ]
 PREFILTER_RE: Final = re.compile(r"\b(?:" + "|".join(_CUES) + r")", re.IGNORECASE)
 _NOT_CUE: Final = re.compile(r"\bdefect(?:ive|s)\b", re.IGNORECASE)
