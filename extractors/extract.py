@@ -224,7 +224,9 @@ def read_events(article: Article, parts: list[tuple[Doc, int]]) -> list[Defectio
     fallback_from = _article_country(article, destinations)
     title_news = bool(_TITLE_NEWS.search(_TITLE_RELATIVE.sub(" ", article.title))) and not _TITLE_LABEL.search(
         article.title)
-    lead = next((c for c in sorted(clusters, key=lambda c: c.first.sent_idx) if _in_title(c, article.title)), None)
+    # The lead event: the freshest of the events the title speaks of (ties: the first told).
+    lead = min((c for c in clusters if _in_title(c, article.title)),
+               key=lambda c: (_min_age(c), c.first.sent_idx), default=None)
     events = []
     for c in clusters:
         ev = _event(c, sents, article, fallback_from, title_news and c is lead,
@@ -234,12 +236,22 @@ def read_events(article: Article, parts: list[tuple[Doc, int]]) -> list[Defectio
     return events
 
 
+def _min_age(c: Cluster) -> float:
+    ages = [d.when.age_days for d in c.drafts if d.when and d.when.age_days is not None]
+    return min(ages) if ages else 0.0
+
+
 def _in_title(c: Cluster, title: str) -> bool:
     low = title.lower()
     if any(_surname(n) and _surname(n) in low for n in c.names):
         return True
     title_ranks = {h.rank for h in ranks.find_ranks(ranks.normalise_phrase(title))}
-    return bool(title_ranks & {g.rank for g in c.groups})
+    ours = {g.rank for g in c.groups}
+    if title_ranks & ours:
+        return True
+    # "Top Syria officers defect": a vague military title covers any officer event.
+    return bool(title_ranks & {"senior officer", "officer"}) and any(
+        ranks.sector_of(r) == "military" and ranks.level(r) >= 1.5 for r in ours if r)
 
 
 def _add_breakdowns(drafts: list[Draft], sents: list[_Sentence]) -> None:
@@ -544,6 +556,37 @@ def _move_ok(tok: Token, sent: _Sentence) -> bool:
     return False
 
 
+def _earlier_than_main_event(tok: Token) -> bool:
+    """A defection told inside "after ..."/"following ..."/"since ..." is the earlier event that the
+    sentence's news follows ("... pass into Turkey, after opposition groups said 7 officers defected")."""
+    for a in [tok, *tok.ancestors]:
+        if any(c.dep_ == "mark" and c.lower_ in ("after", "since") for c in a.children):
+            return True
+        if a.dep_ in ("pcomp", "pobj") and a.head.lower_ in ("after", "following", "since"):
+            return True
+        if a.dep_ == "ROOT":
+            break
+    return False
+
+
+def _among(head: Token) -> list[Mention]:
+    """"a general and seven officers were among dozens of soldiers who fled": the subject of "be among"
+    is part of the group that defected."""
+    h = head
+    while h.dep_ == "pobj" and h.head.lower_ == "of" and h.head.head.i != h.head.i:
+        h = h.head.head
+    if not (h.dep_ == "pobj" and h.head.lower_ == "among" and h.head.head.lemma_ == "be"):
+        return []
+    out = []
+    for c in h.head.head.children:
+        if c.dep_ in ("nsubj", "nsubjpass"):
+            m = mention_of(c)
+            for g in m.groups:
+                g.subset = True
+            out.append(m)
+    return out
+
+
 def _antecedent_in_sentence(pron: Token) -> Token | None:
     """The person or group a pronoun refers back to within its sentence ("Ontario MP Leona Alleslev
     surprised many in announcing that she was crossing the floor")."""
@@ -620,7 +663,7 @@ def _draft_for(trig: Span, idx: int, sent: _Sentence, published: dt.date | None,
         if speaker is None:
             return None
         heads = [speaker]
-    mention = _merge_mentions([mention_of(h) for h in heads])
+    mention = _merge_mentions([mention_of(h) for h in heads] + _among(heads[0]))
     if mention.anaphor and not mention.groups and heads[0].pos_ == "PRON":
         ante = _antecedent_in_sentence(heads[0])
         if ante is not None:
@@ -669,6 +712,13 @@ def _draft_for(trig: Span, idx: int, sent: _Sentence, published: dt.date | None,
         if clausal and np is not None and any(c.lower_ in _ORDINALS for c in np.subtree
                                               if c.i < np.i and c.dep_ in ("amod", "advmod", "compound")):
             background = True
+    if _earlier_than_main_event(tok):
+        background = True
+    if mention.groups and all(g.count is None and not g.name and g.rank in ranks.VAGUE_RANKS
+                              for g in mention.groups) and any(
+            t.lower_ in ("dozens", "hundreds", "thousands", "scores", "tens", "many", "numerous")
+            for h in heads for t in h.subtree):
+        background = True  # "thousands of soldiers have abandoned the regime": a tally, not one event
     clause_text = _clause_text(tok, label)
     when = resolve(clause_text, published) or resolve(sent.text, published, near=tok.idx - sent.span.start_char)
     if when is None and prev is not None and _CONNECTIVE.match(sent.text.strip()):
@@ -981,8 +1031,12 @@ def _event(c: Cluster, sents: list[_Sentence], article: Article, fallback_from: 
     if (top in (None, "other")) and origin is None and to is None:
         return None
     explicit = any(d.from_ or d.to for d in c.drafts) or any(g.country for g in groups)
-    if top in (None, "other") and not explicit:
+    if top in (None, "other") and not explicit and not c.names:
         return None
+    for g in groups:
+        if g.name and g.rank is None:
+            g.rank = "other"
+    top = top or ("other" if c.names else None)
     totals = [(d.mention.total, d.mention.total_approx) for d in c.drafts if d.mention.total is not None]
     exact = Counter(t for t, approx in totals if not approx)
     count: int | None

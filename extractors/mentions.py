@@ -34,6 +34,11 @@ PEOPLE_NOUNS: Final = frozenset({"man", "men", "woman", "women", "people", "memb
                                  "defectors", "deserter", "deserters", "group", "person", "persons", "individuals",
                                  "staff", "crew", "family", "four", "three", "two", "five", "six", "seven",
                                  "eight", "nine", "ten", "seventeen", "others", "all", "both", "figure", "figures"})
+_NOT_PEOPLE: Final = frozenset({"DATE", "TIME", "GPE", "ORG", "NORP", "LOC", "FAC", "EVENT", "CARDINAL",
+                                "PRODUCT", "WORK_OF_ART", "LAW", "LANGUAGE", "MONEY", "QUANTITY", "ORDINAL"})
+_CALENDAR: Final = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+                              "january", "february", "march", "april", "may", "june", "july", "august",
+                              "september", "october", "november", "december", "today", "yesterday"})
 _HEAD_OF_NOUNS: Final = frozenset({"head", "chief", "commander", "director", "leader", "member"})
 _ANAPHORIC_ADJ: Final = frozenset({"same", "other", "new", "recent", "latest", "former", "two", "three", "four",
                                    "five", "six", "seven", "eight", "nine", "ten"})
@@ -141,7 +146,7 @@ def _person_in(tokens: list[Token], head: Token) -> str | None:
         ent = next((e for e in head.doc.ents if e.start <= head.i < e.end), None)
         if ent is not None:
             return clean_name(ent.text)
-    if head.pos_ != "PROPN":
+    if head.pos_ != "PROPN" or head.ent_type_ in _NOT_PEOPLE or head.lower_ in _CALENDAR:
         return None
     # A proper noun after a title ("Brigadier General Zaher al-Sakat") that NER missed.
     propn = [t for t in tokens if t.pos_ == "PROPN" and not ranks.find_ranks(ranks.normalise_phrase(t.text))
@@ -224,7 +229,8 @@ def group_of(head: Token) -> Group | None:
 
 def _expand_group_head(tok: Token) -> Token:
     """"a group of some 20 soldiers" -> "soldiers"; "the number of officers" -> "officers"."""
-    if tok.lemma_ in ("group", "number", "total", "contingent", "team", "batch", "unit", "dozen", "handful"):
+    if tok.lemma_ in ("group", "number", "total", "contingent", "team", "batch", "unit", "dozen", "handful") or \
+            tok.lower_ in ("dozens", "hundreds", "scores", "thousands", "tens"):
         for c in tok.children:
             if c.dep_ == "prep" and c.lower_ == "of":
                 objs = [o for o in c.children if o.dep_ == "pobj"]
