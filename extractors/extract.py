@@ -42,8 +42,9 @@ _CONFIRM: Final = re.compile(
     re.I,
 )
 _PARTY: Final = re.compile(
-    r"\b(?:cross(?:ed|es|ing)? the floor|floor[- ]cross\w*|caucus|(?:labour|conservative|liberal|tory|tories|"
-    r"democratic|republican|socialist|green|reform|national) (?:party|benches|caucus)|party|parties)\b",
+    r"\b(?:cross(?:ed|es|ing)? the floor|floor[- ]cross\w*|caucus|benches|(?:labour|conservative|liberal|tory|"
+    r"tories|democratic|republican|socialist|green|reform|national|opposition|ruling) (?:party|benches|caucus)|"
+    r"(?:join\w*|to) (?:the )?(?:labour|conservatives|liberals|tories|democrats|republicans)\b)",
     re.I,
 )
 _TITLE_NEWS: Final = re.compile(
@@ -401,6 +402,11 @@ def _owner_of_noun(tok: Token) -> list[Token]:
                 if subs and subs[0].pos_ != "PRON":
                     return subs
             return [c]
+    if tok.dep_ == "pobj" and tok.head.lower_ == "in" and tok.head.head.dep_ == "ROOT" and \
+            tok.head.i < tok.head.head.i:
+        # "In military defections on Monday, a general and seven officers were among ...": the fronted
+        # phrase names what the main clause's subjects did.
+        return _subjects(tok.head.head)
     if tok.dep_ in ("dobj", "pobj") and tok.head.pos_ == "VERB" and tok.head.lemma_ in (
         "announce", "declare", "broadcast", "confirm", "make", "film", "post", "explain", "cite"
     ):
