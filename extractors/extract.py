@@ -165,27 +165,35 @@ class Extractor:
     ) -> Iterator[tuple[Article, list[DefectionEvent]]]:
         jobs = [(a.text[s:e], (i, s)) for i, (a, segs) in enumerate(batch) for s, e in segs]
         docs: dict[int, list[tuple[Doc, int]]] = {}
-        for doc, (i, start) in self.nlp.pipe(jobs, as_tuples=True, batch_size=self.batch_size):
+        for doc, (i, start) in self.nlp.pipe(jobs, as_tuples=True, batch_size=max(64, 4 * self.batch_size)):
             docs.setdefault(i, []).append((doc, start))
         for i, (article, _) in enumerate(batch):
             parts = docs.get(i, [])
             yield article, (read_events(article, parts) if parts else [])
 
 
+_CONTINUES: Final = re.compile(r"\s*[\"\u201c]?(?:The|They|He|She|These|Those|His|Her|Their|We|I)\b")
+
+
 def segments(text: str) -> list[tuple[int, int]]:
-    """Character ranges worth parsing, one per paragraph: each paragraph with a defection cue, and its
-    neighbours (for the sentences that name or number the defectors). Empty when the pre-filter rejects
+    """Character ranges worth parsing, one per paragraph: each paragraph with a defection cue or a
+    movement cue, and a next paragraph that refers back to it. Empty when the pre-filter rejects
     the article. Paragraphs are parsed separately so that a sentence never runs across a paragraph break."""
     cues = triggers.cue_spans(text)
     if not cues:
         return []
     paras = [(m.start(), m.end()) for m in re.finditer(r"[^\n]+(?:\n(?!\s*\n)[^\n]+)*", text)]
     keep: set[int] = set()
-    cues = cues + [m.span() for m in triggers.SECONDARY_RE.finditer(text)]
-    for cs, _ in cues:
+    primary = {j for cs, _ in cues for j, (ps, pe) in enumerate(paras) if ps <= cs < pe}
+    # Movement wording ("fled to", "crossed into") counts near a defection cue: within two paragraphs.
+    secondary = [m.start() for m in triggers.SECONDARY_RE.finditer(text)]
+    for cs in [c for c, _ in cues] + secondary:
         for j, (ps, pe) in enumerate(paras):
-            if ps <= cs < pe:
-                keep.update({j - 1, j, j + 1})
+            if ps <= cs < pe and (j in primary or any(abs(j - p) <= 2 for p in primary)):
+                keep.add(j)
+                # A next paragraph that opens by referring back ("The men fled ...", "He said ...").
+                if j + 1 < len(paras) and _CONTINUES.match(text, paras[j + 1][0]):
+                    keep.add(j + 1)
     return [paras[j] for j in sorted(keep) if 0 <= j < len(paras)]
 
 

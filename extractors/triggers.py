@@ -31,8 +31,17 @@ PREFILTER_RE: Final = re.compile(r"\b(?:" + "|".join(_CUES) + r")", re.IGNORECAS
 _NOT_CUE: Final = re.compile(r"\bdefect(?:ive|s)\b", re.IGNORECASE)
 
 
+# Every cue contains one of these stems: a cheap first look (plain substring tests) that most news fails.
+_STEMS: Final = ("defect", "desert", "sides", "allegian", "loyalty", "floor", "asylum", "turncoat", "resign",
+                 "order", "rebel", "opposition", "revolt", "uprising", "revolution", "insurgen", "resistance",
+                 "free syrian", "post", "unit", "command", "camps")
+
+
 def cue_spans(text: str) -> list[tuple[int, int]]:
     """Character spans of every defection cue in ``text``."""
+    low = text.lower()
+    if not any(stem in low for stem in _STEMS):
+        return []
     out = []
     for m in PREFILTER_RE.finditer(text):
         if m.group(0).lower().startswith("defects") and _NOT_CUE.match(text, m.start()):
