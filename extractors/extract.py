@@ -44,7 +44,8 @@ _CONFIRM: Final = re.compile(
 _PARTY: Final = re.compile(
     r"\b(?:cross(?:ed|es|ing)? the floor|floor[- ]cross\w*|caucus|benches|(?:labour|conservative|liberal|tory|"
     r"tories|democratic|republican|socialist|green|reform|national|opposition|ruling) (?:party|benches|caucus)|"
-    r"(?:join\w*|to) (?:the )?(?:labour|conservatives|liberals|tories|democrats|republicans)\b)",
+    r"(?:join\w*|to) (?:the )?(?:labour|conservatives|liberals|tories|democrats|republicans)\b|"
+    r"(?:left|quit|leaves|quits|leaving|quitting) (?:the|his|her) (?:\w+ )?party)",
     re.I,
 )
 _TITLE_NEWS: Final = re.compile(
@@ -323,7 +324,7 @@ def _rank_near_name(text: str, name: str) -> str | None:
     found: list[str] = []
     for m in re.finditer(re.escape(name.split()[-1]), text):
         window = text[max(0, m.start() - 60) : m.start()]
-        window = re.split(r"[.;:!?\n\"\u201c\u201d]|\b(?:and|said|says|told|of|for|by|with|to)\b", window)[-1]
+        window = re.split(r"[.;:!?\n\"\u201c\u201d]|\b(?:and|said|says|told|for|by|with|to)\b", window)[-1]
         found.extend(h.rank for h in ranks.find_ranks(ranks.normalise_phrase(window)))
         after = text[m.end() : m.end() + 60]
         appos = re.match(r"\s*,\s*(?:a|an|the|who was|who is)?\s*([^,.;]{3,50})", after)
