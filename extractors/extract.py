@@ -16,6 +16,8 @@ from spacy.tokens import Doc, Span, Token
 from extractors import ranks, triggers
 from extractors.countries import country_of, find_countries
 from extractors.dates import When, resolve
+from extractors.dedup import names_match
+from extractors.dedup import surname as _surname
 from extractors.mentions import Group, Mention, mention_of
 from extractors.models import Article, DefectionEvent, Defector, Sector, Source, Status
 from extractors.pipeline import load_pipeline, triggers_in
@@ -122,16 +124,6 @@ class _Sentence:
     @property
     def text(self) -> str:
         return self.span.text
-
-
-def _surname(name: str) -> str:
-    toks = [t for t in re.split(r"[\s-]+", name.lower()) if t not in ("al", "el", "bin", "ibn", "abu", "")]
-    return toks[-1].replace("'", "").replace("\u2019", "") if toks else ""
-
-
-def names_match(a: str, b: str) -> bool:
-    sa, sb = _surname(a), _surname(b)
-    return bool(sa and sb) and SequenceMatcher(None, sa, sb).ratio() >= 0.8
 
 
 class Extractor:

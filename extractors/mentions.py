@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Final
 
-from spacy.tokens import Span, Token
+from spacy.tokens import Token
 
 from extractors import ranks
 from extractors.countries import country_of
@@ -281,7 +281,3 @@ def mention_of(head: Token) -> Mention:
     if low in PEOPLE_NOUNS and not m.groups:
         m.anaphor = m.anaphor or ("plural" if head.tag_ in ("NNS", "CD") else "singular")
     return m
-
-
-def span_text(span: Span) -> str:
-    return span.text.strip()
