@@ -33,3 +33,29 @@ def test_stdin_input(tmp_path: Path) -> None:
     res = subprocess.run([sys.executable, "-m", "streams.cli", "extract", "-", "-q"], input=line + "\n",
                          capture_output=True, text=True, check=True)
     assert json.loads(res.stdout)["events"][0]["to"] == "Ukraine"
+
+
+def test_eval_prints_the_scorer_summary(tmp_path: Path, shared: Path, capfd) -> None:
+    assert main(["eval", str(shared / "corpus" / "seeds.jsonl"), "-q"]) == 0
+    assert "summary events_f1=" in capfd.readouterr().out
+
+
+def test_run_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    import os
+    import signal
+    import time
+
+    env = {**os.environ, "DEFWATCH_DATA_DIR": str(tmp_path), "DEFWATCH_FEEDS": "none"}
+    proc = subprocess.Popen([sys.executable, "-m", "streams.cli", "run"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not (tmp_path / "defwatch.sqlite3").exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(3)
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert "defwatch stopped" in err and "Traceback" not in err
