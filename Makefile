@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SHARED ?= ../shared
 
-.PHONY: install run run-once test lint typecheck unit bench clean
+.PHONY: install run run-once test lint typecheck unit bench clean engines-up engines-down
 
 install: $(VENV)/.installed
 
@@ -36,6 +36,12 @@ test: lint typecheck unit
 
 bench: install
 	$(BIN)/python bench/extract_speed.py --shared $(SHARED)
+
+engines-up:
+	bash deploy/engines/up.sh
+
+engines-down:
+	bash deploy/engines/down.sh
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
