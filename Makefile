@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SHARED ?= ../shared
 
-.PHONY: install run run-once test lint typecheck unit bench clean engines-up engines-down
+.PHONY: install run run-once test lint typecheck unit integration bench bench-stream clean engines-up engines-down
 
 install: $(VENV)/.installed
 
@@ -30,9 +30,15 @@ typecheck: install
 	$(BIN)/mypy
 
 unit: install
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -m "not engines"
 
-test: lint typecheck unit
+# The engine tests run on real Kafka and Elasticsearch (deploy/engines): up before, down after, also when
+# a test fails; an engine that cannot start fails the target (the tests are never skipped).
+integration: install
+	bash deploy/engines/up.sh
+	$(BIN)/pytest -q -m engines -p no:cacheprovider; rc=$$?; bash deploy/engines/down.sh; exit $$rc
+
+test: lint typecheck unit integration
 
 bench: install
 	$(BIN)/python bench/extract_speed.py --shared $(SHARED)
@@ -42,6 +48,10 @@ engines-up:
 
 engines-down:
 	bash deploy/engines/down.sh
+
+bench-stream: install
+	bash deploy/engines/up.sh
+	$(BIN)/python bench/stream_speed.py --shared $(SHARED); rc=$$?; bash deploy/engines/down.sh; exit $$rc
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

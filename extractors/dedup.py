@@ -31,10 +31,9 @@ _STATUS_ORDER: Final = {"reported": 2, "denied": 1, "background": 0}
 @dataclass(frozen=True, slots=True)
 class Window:
     group_days: int = 14
-    """Reports of an unnamed group more than this many days apart are different events; canonical events
-    not seen for this long leave the state."""
-    named_days: int = 365
-    """Retention for events of a named person (a name is a far stronger key than a date)."""
+    """Reports of an unnamed group whose days are further apart than this are different events."""
+    state_days: int = 30
+    """A canonical event that no report has touched for this long (processing time) leaves the state."""
 
 
 def fold(text: str) -> str:
@@ -112,8 +111,8 @@ def same_event(a: DefectionEvent, b: DefectionEvent, window: Window = Window()) 
     da, db = _ref_day(a), _ref_day(b)
     if da and db:
         if a.date and b.date:
-            return abs((da - db).days) <= 2
-        if abs((da - db).days) > 3:
+            return abs((da - db).days) <= min(2, window.group_days)
+        if abs((da - db).days) > min(3, window.group_days):
             return False
     elif (da is None) != (db is None):
         return _count_bucket(a.count) == _count_bucket(b.count)
@@ -126,14 +125,9 @@ def event_id_for(ev: DefectionEvent) -> str:
     return "ev-" + hashlib.sha1(basis.encode()).hexdigest()[:16]
 
 
-def _expired(ev: DefectionEvent, now: dt.date | None, window: Window) -> bool:
-    if now is None:
-        return False
-    last = max((s.published for s in ev.sources if s.published), default=None)
-    if last is None:
-        return False
-    keep = window.named_days if names(ev) else window.group_days
-    return (now - last).days > keep
+def _expired(ev: DefectionEvent, now: dt.datetime, window: Window) -> bool:
+    """Evicted by processing time, so a backfill of old articles in any order keeps its state."""
+    return ev.last_seen is not None and (now - ev.last_seen).days > window.state_days
 
 
 def reconcile(canon: DefectionEvent, report: DefectionEvent, seen: dt.datetime) -> DefectionEvent:
@@ -183,23 +177,41 @@ def merge(
     report: DefectionEvent,
     seen: dt.datetime,
     window: Window = Window(),
-) -> tuple[list[DefectionEvent], DefectionEvent, bool]:
+) -> tuple[list[DefectionEvent], DefectionEvent, bool, list[DefectionEvent]]:
     """Fold one report into the canonical events stored under its entity key.
 
     Returns the new candidate list (expired events dropped), the canonical event the report now belongs
-    to, and whether that event is new. A report already folded in (same article) changes nothing but
-    its last-seen time, so redelivery is harmless."""
-    now = _ref_day(report)
-    live = [c for c in candidates if not _expired(c, now, window)]
-    for i, canon in enumerate(live):
-        if same_event(canon, report, window):
-            merged = reconcile(canon, report, seen)
-            live[i] = merged
-            return live, merged, False
-    new = report.model_copy(update={"first_seen": seen, "last_seen": seen, "corroboration": 1})
-    new = new.model_copy(update={"event_id": event_id_for(new)})
-    live.append(new)
-    return live, new, True
+    to, whether that event is new, and the canonical events it absorbed: a report that matches several
+    canonical events joins them into one (the oldest id survives), so the outcome does not depend on
+    the order reports arrive in. A report already folded in (same article) changes nothing but its
+    last-seen time, so redelivery is harmless."""
+    live = [c for c in candidates if not _expired(c, seen, window)]
+    hits = [i for i, c in enumerate(live) if same_event(c, report, window)]
+    if not hits:
+        new = report.model_copy(update={"first_seen": seen, "last_seen": seen, "corroboration": 1})
+        new = new.model_copy(update={"event_id": event_id_for(new)})
+        live.append(new)
+        return live, new, True, []
+    ordered = sorted(hits, key=lambda i: (live[i].first_seen or seen, live[i].event_id))
+    keep = ordered[0]
+    merged = reconcile(live[keep], report, seen)
+    absorbed = []
+    for i in ordered[1:]:
+        other = live[i]
+        for src in other.sources:
+            part = other.model_copy(update={"sources": [src]})
+            merged = reconcile(merged, part, seen)
+        absorbed.append(other.model_copy(update={"merged_into": merged.event_id, "last_seen": seen}))
+    gone = set(ordered[1:])
+    live = [merged if i == keep else c for i, c in enumerate(live) if i not in gone]
+    return live, merged, False, absorbed
+
+
+@dataclass(frozen=True, slots=True)
+class MergeResult:
+    canonical: DefectionEvent
+    is_new: bool
+    absorbed: list[DefectionEvent]
 
 
 class Deduplicator:
@@ -209,12 +221,27 @@ class Deduplicator:
     def __init__(self, window: Window = Window()) -> None:
         self.window = window
         self.state: dict[str, list[DefectionEvent]] = {}
+        self.redirects: dict[str, str] = {}
 
     def add(self, report: DefectionEvent, seen: dt.datetime) -> tuple[DefectionEvent, bool]:
+        result = self.add_report(report, seen)
+        return result.canonical, result.is_new
+
+    def add_report(self, report: DefectionEvent, seen: dt.datetime) -> MergeResult:
         key = entity_key(report)
-        live, canon, is_new = merge(self.state.get(key, []), report, seen, self.window)
+        live, canon, is_new, absorbed = merge(self.state.get(key, []), report, seen, self.window)
         self.state[key] = live
-        return canon, is_new
+        for gone in absorbed:
+            self.redirects[gone.event_id] = canon.event_id
+        return MergeResult(canon, is_new, absorbed)
+
+    def resolve(self, event_id: str) -> str:
+        """The id an event goes by now (events joined by a later report redirect to the survivor)."""
+        seen = set()
+        while event_id in self.redirects and event_id not in seen:
+            seen.add(event_id)
+            event_id = self.redirects[event_id]
+        return event_id
 
     def canonical(self) -> list[DefectionEvent]:
         return [e for evs in self.state.values() for e in evs]

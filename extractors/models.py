@@ -98,6 +98,8 @@ class DefectionEvent(BaseModel):
     corroboration: int = 1
     first_seen: dt.datetime | None = None
     last_seen: dt.datetime | None = None
+    merged_into: str | None = None
+    """Set on a canonical event that a later report joined into another one (its document goes)."""
 
     def to_json_dict(self) -> dict[str, object]:
         """The predictions-format dict (``from`` spelled as in FORMAT.md)."""

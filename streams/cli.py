@@ -34,6 +34,7 @@ def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
     progress = Progress(count_lines(args.input)) if not args.quiet else None
     out = open(args.output, "w", encoding="utf-8") if args.output != "-" else sys.stdout  # noqa: SIM115
     bad = events = 0
+    lines: list[tuple[str, list[dict[str, object]]]] = []
     try:
         def all_items() -> Iterator[Article | InputError]:
             if first is not None:
@@ -48,10 +49,14 @@ def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
                     progress.step(error=True)
                 continue
             events += len(res.reports)
-            line = {"id": res.article.id, "events": [r.to_json_dict() for r in res.reports]}
-            out.write(json.dumps(line, ensure_ascii=False) + "\n")
+            lines.append((res.article.id, [r.to_json_dict() for r in res.reports]))
             if progress:
                 progress.step()
+        # Event ids as they stand after the whole input (a later report can join two events into one).
+        for aid, reps in lines:
+            for r in reps:
+                r["event_id"] = dedup.resolve(str(r["event_id"]))
+            out.write(json.dumps({"id": aid, "events": reps}, ensure_ascii=False) + "\n")
     except OSError as exc:
         _err(f"cannot read {args.input}: {exc}")
         return 2
@@ -91,13 +96,65 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     if settings.mode == "distributed":
-        _err("DEFWATCH_KAFKA / DEFWATCH_ELASTICSEARCH are set but the distributed mode is not built yet; "
-             "unset them to run embedded")
-        return 2
+        return _run_distributed(args, settings)
     from streams.embedded import EmbeddedRunner
 
     runner = EmbeddedRunner(settings)
     return runner.run(once=args.once, sample=not args.no_sample)
+
+
+def _run_distributed(args: argparse.Namespace, settings: Settings) -> int:
+    """Distributed ``run``: a Faust worker, with the sample feed and the live feeds published to Kafka
+    from a background thread."""
+    import threading
+    import time
+
+    from streams.app import run_worker
+    from streams.embedded import SAMPLE_FEED
+    from streams.feeds import FeedPoller
+    from streams.ingest import producer, publish
+
+    if not settings.kafka:
+        _err("DEFWATCH_ELASTICSEARCH is set without DEFWATCH_KAFKA: the distributed mode needs both")
+        return 2
+
+    def feed_loop() -> None:
+        prod = producer(settings)
+        if not args.no_sample and SAMPLE_FEED.exists():
+            publish(settings, read_input(str(SAMPLE_FEED)), log=_err, prod=prod)
+        poller = FeedPoller(settings.feeds, settings.poll_interval, settings.fetch_timeout, _err)
+        while True:
+            publish(settings, poller.poll_due(), log=_err, prod=prod)
+            time.sleep(5)
+
+    threading.Thread(target=feed_loop, name="feeds", daemon=True).start()
+    return run_worker(settings)
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.kafka:
+        _err("defwatch worker needs DEFWATCH_KAFKA (and DEFWATCH_ELASTICSEARCH to index)")
+        return 2
+    from streams.app import run_worker
+
+    return run_worker(settings, loglevel=args.loglevel)
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.kafka:
+        _err("defwatch ingest needs DEFWATCH_KAFKA")
+        return 2
+    from streams.ingest import publish
+
+    try:
+        items = list(read_input(args.path))
+    except OSError as exc:
+        _err(f"cannot read {args.path}: {exc}")
+        return 2
+    sent, bad = publish(settings, items, rate=args.rate, log=_err)
+    print(f"defwatch: published {sent} article(s) to {settings.topic('articles')}, {bad} to "
+          f"{settings.topic('deadletter')}", file=sys.stderr)
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -116,6 +173,13 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run every stage (embedded mode unless Kafka/ES are configured)")
     run.add_argument("--once", action="store_true", help="process what is there and exit")
     run.add_argument("--no-sample", action="store_true", help="skip the bundled sample feed")
+    wk = sub.add_parser("worker", help="run one Faust worker of the distributed mode")
+    wk.add_argument("--loglevel", default="warning", choices=["debug", "info", "warning", "error"])
+    ing = sub.add_parser("ingest", help="publish articles to Kafka")
+    ing_sub = ing.add_subparsers(dest="ingest_command", required=True)
+    rep = ing_sub.add_parser("replay", help="publish a corpus JSONL or a directory of .txt/.html/.jsonl")
+    rep.add_argument("path")
+    rep.add_argument("--rate", type=float, default=None, help="articles per second (default: as fast as possible)")
     return p
 
 
@@ -126,7 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         _err(str(exc))
         return 2
-    handlers = {"extract": cmd_extract, "eval": cmd_eval, "run": cmd_run}
+    handlers = {"extract": cmd_extract, "eval": cmd_eval, "run": cmd_run, "worker": cmd_worker,
+                "ingest": cmd_ingest}
     try:
         return handlers[args.command](args, settings)
     except ModelNotFound as exc:

@@ -51,7 +51,8 @@ class EmbeddedRunner:
 
     def _record(self, p: Processed) -> None:
         a = p.article
-        self.store.save(a.id, a.url, a.title, a.published, a.source, p.reports, [c for c, _ in p.canonical])
+        self.store.save(a.id, a.url, a.title, a.published, a.source, p.reports, [c for c, _ in p.canonical],
+                        p.absorbed)
         for canon, _ in p.canonical:
             if is_senior_alert(canon, self.settings) and self.store.mark_alerted(canon.event_id):
                 top = max(canon.defectors, key=lambda d: canon.seniority, default=None)

@@ -43,6 +43,10 @@ class Settings(BaseModel):
                                                               event is a senior alert (0.5 = colonel,
                                                               judge, MP)
     DEFWATCH_ALERT_CONFIDENCE 0.3                             minimum confidence of a senior alert
+    DEFWATCH_TOPIC_PREFIX     defwatch                        prefix of the Kafka topics and Faust app id
+    DEFWATCH_PARTITIONS       4                               partitions of each topic (max useful workers)
+    DEFWATCH_ES_INDEX         defwatch-events                 Elasticsearch index of canonical events
+    DEFWATCH_WORKER_PORT      0                               Faust web port of a worker (0: no web server)
     ========================  ==============================  ===========================================
     """
 
@@ -57,6 +61,13 @@ class Settings(BaseModel):
     batch_size: int = Field(default=32, ge=1, le=1024)
     alert_seniority: float = Field(default=0.5, ge=0, le=1)
     alert_confidence: float = Field(default=0.3, ge=0, le=1)
+    topic_prefix: str = Field(default="defwatch", pattern=r"^[A-Za-z0-9._-]{1,100}$")
+    partitions: int = Field(default=4, ge=1, le=256)
+    es_index: str = Field(default="defwatch-events", pattern=r"^[a-z0-9._-]{1,200}$")
+    worker_port: int = Field(default=0, ge=0, le=65535)
+
+    def topic(self, name: str) -> str:
+        return f"{self.topic_prefix}-{name}"
 
     @property
     def mode(self) -> Literal["embedded", "distributed"]:

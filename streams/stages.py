@@ -24,6 +24,8 @@ class Processed:
     """The article's own reports, each carrying the canonical event's id."""
     canonical: list[tuple[DefectionEvent, bool]]
     """The canonical events the reports merged into, and whether each is new."""
+    absorbed: list[DefectionEvent]
+    """Canonical events that these reports joined into others (``merged_into`` says which)."""
 
 
 def extract_stage(extractor: Extractor, articles: Iterable[Article]) -> Iterator[tuple[Article, list[DefectionEvent]]]:
@@ -35,12 +37,13 @@ def dedup_stage(dedup: Deduplicator, article: Article, reports: list[DefectionEv
                 seen: dt.datetime | None = None) -> Processed:
     """Per-article reports -> canonical events (shared ``event_id`` across articles)."""
     seen = seen or dt.datetime.now(dt.UTC)
-    out_reports, canon = [], []
+    out_reports, canon, absorbed = [], [], []
     for r in reports:
-        c, is_new = dedup.add(r, seen)
-        out_reports.append(with_event_id(r, c))
-        canon.append((c, is_new))
-    return Processed(article, out_reports, canon)
+        res = dedup.add_report(r, seen)
+        out_reports.append(with_event_id(r, res.canonical))
+        canon.append((res.canonical, res.is_new))
+        absorbed.extend(res.absorbed)
+    return Processed(article, out_reports, canon, absorbed)
 
 
 def is_senior_alert(event: DefectionEvent, settings: Settings) -> bool:

@@ -52,7 +52,8 @@ class Store:
         return self.db.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone() is not None
 
     def save(self, article_id: str, url: str | None, title: str, published: dt.date | None, source: str | None,
-             reports: list[DefectionEvent], canonical: list[DefectionEvent]) -> None:
+             reports: list[DefectionEvent], canonical: list[DefectionEvent],
+             absorbed: list[DefectionEvent] | None = None) -> None:
         """One article's results in one transaction: it is either fully recorded or not at all."""
         now = dt.datetime.now(dt.UTC).isoformat()
         with self.db:
@@ -71,6 +72,10 @@ class Store:
                   e.last_seen.isoformat() if e.last_seen else None, e.model_dump_json(by_alias=True))
                  for e in canonical],
             )
+            for gone in absorbed or []:
+                self.db.execute("DELETE FROM events WHERE event_id = ?", (gone.event_id,))
+                self.db.execute("UPDATE reports SET event_id = ? WHERE event_id = ?",
+                                (gone.merged_into, gone.event_id))
 
     def dead_letter(self, err: InputError) -> None:
         with self.db:

@@ -1,0 +1,155 @@
+"""The distributed mode on the real engines: Kafka topics, Faust workers, Elasticsearch."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from kafka import KafkaConsumer, KafkaProducer
+
+from extractors import Deduplicator, Extractor
+from streams.inputs import read_input
+from streams.stages import process
+
+from .conftest import KAFKA, Stack, TcpProxy
+
+pytestmark = pytest.mark.engines
+
+
+Identity = tuple[frozenset[tuple[str, str]], str]
+
+
+def identity(doc: dict[str, object]) -> Identity:
+    """An event told apart by its reports, (article, evidence sentence) pairs, and its sector (one
+    sentence can tell a minister's and some officers' defections)."""
+    pairs = frozenset((str(s["article_id"]), str(s["evidence"])) for s in doc["sources"])  # type: ignore[attr-defined]
+    return pairs, str(doc["sector"])
+
+
+def embedded_canonical(extractor: Extractor, path: Path) -> dict[Identity, dict[str, object]]:
+    dedup = Deduplicator()
+    for _ in process(extractor, dedup, read_input(str(path))):
+        pass
+    return {identity(d): d for d in (e.to_json_dict() for e in dedup.canonical())}
+
+
+def identities(docs: list[dict[str, object]]) -> set[Identity]:
+    return {identity(d) for d in docs}
+
+
+def summary(doc: dict[str, object]) -> tuple[object, ...]:
+    ranks = sorted(str(d["rank"]) for d in doc["defectors"])  # type: ignore[attr-defined]
+    return (doc["status"], doc["sector"], doc["from"], doc["to"], tuple(ranks), doc["corroboration"])
+
+
+def test_seeds_end_to_end_match_the_embedded_mode(stack: Stack, shared: Path, extractor: Extractor) -> None:
+    seeds = shared / "corpus" / "seeds.jsonl"
+    want = embedded_canonical(extractor, seeds)
+    worker = stack.start_worker()
+    stack.wait_ready(worker)
+    stack.replay(seeds)
+    docs = stack.wait_for_docs(lambda d: identities(d) == set(want))
+    got = {identity(d): d for d in docs}
+    for key, doc in want.items():
+        assert summary(got[key]) == summary(doc), key
+    # the four brigadier generals of seeds 000 and 001: one unnamed-group document with two sources
+    shared_event = [d for d in docs if {"seed-000", "seed-001"} <= {s["article_id"] for s in d["sources"]}  # type: ignore[attr-defined]
+                    and not any(x["name"] for x in d["defectors"])]  # type: ignore[attr-defined]
+    assert len(shared_event) == 1 and shared_event[0]["corroboration"] == 2
+    assert len({d["event_id"] for d in docs}) == len(docs)
+
+
+def _mixed_input(shared: Path, tmp: Path) -> Path:
+    path = tmp / "mixed.jsonl"
+    path.write_text((shared / "corpus" / "seeds.jsonl").read_text() + (shared / "corpus" / "dev.jsonl").read_text())
+    return path
+
+
+def test_two_workers_give_the_same_result_as_one(stack: Stack, shared: Path, extractor: Extractor,
+                                                 tmp_path: Path) -> None:
+    path = _mixed_input(shared, tmp_path)
+    want = set(embedded_canonical(extractor, path))
+    a, b = stack.start_worker(), stack.start_worker()
+    stack.wait_ready(a)
+    stack.wait_ready(b)
+    stack.replay(path)
+    stack.wait_for_docs(lambda d: identities(d) == want, timeout=300)
+
+
+def test_worker_killed_mid_stream_loses_and_duplicates_nothing(stack: Stack, shared: Path, extractor: Extractor,
+                                                               tmp_path: Path) -> None:
+    path = _mixed_input(shared, tmp_path)
+    want = set(embedded_canonical(extractor, path))
+    first = stack.start_worker()
+    stack.wait_ready(first)
+    replay = threading.Thread(target=stack.replay, args=(path, "--rate", "10"))
+    replay.start()
+    deadline = time.monotonic() + 60
+    while not stack.docs() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    os.kill(first.pid, signal.SIGKILL)  # mid-stream: some events indexed, most articles not yet read
+    first.wait()
+    replay.join()
+    second = stack.start_worker()
+    stack.wait_ready(second, timeout=180)
+    try:
+        docs = stack.wait_for_docs(lambda d: identities(d) == want, timeout=300)
+    except AssertionError:
+        got = identities(stack.docs())
+        extra = [sorted(a for a, _ in x[0]) for x in got - want]
+        lost = [sorted(a for a, _ in x[0]) for x in want - got]
+        raise AssertionError(f"extra {extra}; lost {lost}") from None
+    assert len({d["event_id"] for d in docs}) == len(docs) == len(want)
+
+
+def test_malformed_messages_go_to_the_dead_letter_topic(stack: Stack) -> None:
+    worker = stack.start_worker()
+    stack.wait_ready(worker)
+    producer = KafkaProducer(bootstrap_servers=KAFKA, max_request_size=16 * 1024 * 1024, acks="all")
+    topic = f"{stack.prefix}-articles"
+    bad = [b"this is not json", json.dumps({"id": "no-text", "title": "x"}).encode(),
+           json.dumps({"id": "huge", "text": "defected " * 1_200_000}).encode(), b"\xff\xfe\x00\x01binary\x80"]
+    assert len(bad[2]) > 10_000_000
+    for value in bad:
+        producer.send(topic, key=b"k", value=value)
+    good = {"id": "good-1", "published": "2024-03-12", "text": "Two Syrian colonels defected to Turkey on Monday."}
+    producer.send(topic, key=b"good-1", value=json.dumps(good).encode())
+    producer.flush()
+    consumer = KafkaConsumer(f"{stack.prefix}-deadletter", bootstrap_servers=KAFKA, auto_offset_reset="earliest",
+                             consumer_timeout_ms=1000, group_id=f"{stack.prefix}-check")
+    letters: list[dict[str, object]] = []
+    deadline = time.monotonic() + 120
+    while len(letters) < len(bad) and time.monotonic() < deadline:
+        letters += [json.loads(m.value) for m in consumer]
+    consumer.close()
+    reasons = " | ".join(str(x["reason"]) for x in letters)
+    assert len(letters) == len(bad), reasons
+    for expected in ("not JSON", "missing field 'text'", "over the", "not UTF-8"):
+        assert expected in reasons
+    assert worker.poll() is None  # still up
+    stack.wait_for_docs(lambda d: any(s["article_id"] == "good-1" for doc in d for s in doc["sources"]))  # type: ignore[attr-defined]
+
+
+def test_elasticsearch_outage_is_retried_and_the_backlog_drains(stack: Stack, shared: Path,
+                                                                extractor: Extractor) -> None:
+    seeds = shared / "corpus" / "seeds.jsonl"
+    want = set(embedded_canonical(extractor, seeds))
+    proxy = TcpProxy(("127.0.0.1", 9200))
+    proxy.start()
+    worker = stack.start_worker(DEFWATCH_ELASTICSEARCH=f"http://127.0.0.1:{proxy.port}")
+    stack.wait_ready(worker)
+    proxy.cut()
+    stack.replay(seeds)
+    log = stack.tmp / "worker0.log"
+    deadline = time.monotonic() + 120
+    while b"elasticsearch write failed" not in log.read_bytes() and time.monotonic() < deadline:
+        time.sleep(1)
+    assert b"elasticsearch write failed" in log.read_bytes()
+    assert stack.docs() == [] and worker.poll() is None
+    proxy.start()
+    stack.wait_for_docs(lambda d: identities(d) == want, timeout=180)
