@@ -60,3 +60,15 @@ def test_most_corroborated_count_wins() -> None:
 def test_entity_key_is_stable() -> None:
     assert entity_key(ev("x", name="Abdelaziz al-Shalal")) == entity_key(ev("y", name="Abdul-Aziz al-Shallal"))
     assert entity_key(ev("x")) == "group:syria:colonel"
+
+
+def test_a_report_that_matches_two_events_joins_them() -> None:
+    d = Deduplicator()
+    first, _ = d.add(ev("a1", rank="general", count=2, to="Turkey", day=None, published="2024-02-20"), NOW)
+    second, _ = d.add(ev("a2", rank="general", count=2, to="Turkey", day=None, published="2024-02-24"), NOW)
+    assert first.event_id != second.event_id  # four days apart: two events so far
+    res = d.add_report(ev("a3", rank="general", count=2, to="Turkey", day=None, published="2024-02-22"), NOW)
+    assert {s.article_id for s in res.canonical.sources} == {"a1", "a2", "a3"}
+    assert [g.merged_into for g in res.absorbed] == [res.canonical.event_id]
+    assert d.resolve(second.event_id) == d.resolve(first.event_id) == res.canonical.event_id
+    assert len(d.canonical()) == 1
