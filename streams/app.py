@@ -102,6 +102,8 @@ def create_app(settings: Settings, extractor_factory: Callable[[], Extractor] | 
                 for report in found:
                     await reports.send(key=entity_key(report).encode(), value=event_bytes(report))
                 log.info("article %s: %d report(s)", article.id, len(found))
+            # Delivered before the batch's offsets can be committed: a crash re-reads, never loses.
+            await app.producer.flush()
 
     @app.agent(reports)
     async def dedup(stream: faust.StreamT[bytes]) -> None:
@@ -123,6 +125,7 @@ def create_app(settings: Settings, extractor_factory: Callable[[], Extractor] | 
             for gone in absorbed:  # joined into ``canon`` by this report: its document goes
                 await events.send(key=gone.event_id.encode(), value=event_bytes(gone))
             await events.send(key=canon.event_id.encode(), value=event_bytes(canon))
+            await app.producer.flush()  # the event is delivered before this report's offset is committed
             log.debug("report %s -> %s", with_event_id(report, canon).sources[0].article_id, canon.event_id)
 
     es = indexer.connect(settings.elasticsearch) if settings.elasticsearch else None
