@@ -59,3 +59,12 @@ def test_run_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
         proc.kill()
     assert proc.returncode == 0, err
     assert "defwatch stopped" in err and "Traceback" not in err
+
+
+def test_distributed_commands_need_kafka(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.delenv("DEFWATCH_KAFKA", raising=False)
+    monkeypatch.setenv("DEFWATCH_ELASTICSEARCH", "http://127.0.0.1:9")
+    assert main(["run", "--once"]) == 2
+    assert main(["worker"]) == 2
+    assert main(["ingest", "replay", str(tmp_path)]) == 2
+    assert "DEFWATCH_KAFKA" in capsys.readouterr().err
