@@ -449,6 +449,14 @@ def _same_actor(tok: Token) -> Iterator[Token]:
         yield from _same_actor(c)
 
 
+def _stay_in(head: Token) -> bool:
+    """"in X" names where the defector went: asylum / refuge in X, arrived / landed in X, sought asylum in X."""
+    if head.lemma_ in ("asylum", "refuge", "shelter", "arrive", "land", "take"):
+        return True
+    return head.lemma_ in ("seek", "request", "apply", "ask", "claim", "find", "receive", "grant") and any(
+        c.lemma_ in ("asylum", "refuge", "protection", "shelter") for c in head.children)
+
+
 def _destination(verbs: list[Token]) -> str | None:
     for v in verbs:
         if v.lemma_ not in _DEST_VERBS and v.lemma_ not in ("defection", "asylum", "refuge") and v.pos_ == "VERB":
@@ -457,7 +465,7 @@ def _destination(verbs: list[Token]) -> str | None:
             if c.dep_ == "prep" and c.lower_ in ("to", "into", "in", "for") and (
                 c.head.lemma_ in _DEST_VERBS or c.head.lemma_ in ("asylum", "refuge", "shelter", "defection", "camp")
             ):
-                if c.lower_ == "in" and c.head.lemma_ not in ("asylum", "refuge", "shelter", "arrive", "land", "take"):
+                if c.lower_ == "in" and not _stay_in(c.head):
                     continue
                 for o in c.children:
                     if o.dep_ == "pobj":
@@ -474,7 +482,8 @@ _PLACE_NOUNS: Final = frozenset({"province", "town", "city", "border", "region",
 def _place_country(obj: Token) -> str | None:
     """The country of a destination phrase: "Turkey", "a camp in neighbouring Turkey", "the southern Turkish
     province of Hatay" (a demonym counts only on a place noun: "a camp for Syrian deserters" is no place)."""
-    direct = country_of(obj.text)
+    name = " ".join(t.text for t in obj.lefts if t.dep_ == "compound" and t.i == obj.i - 1) + " " + obj.text
+    direct = country_of(name.strip()) or country_of(obj.text)
     if direct and obj.ent_type_ != "NORP":
         return direct
     for t in own_clause(obj):

@@ -210,6 +210,10 @@ def group_of(head: Token) -> Group | None:
     elif nums:
         value, approx, open_bound = parse_number(nums[0])
         count = None if open_bound else value
+    elif of_num := [o for c in head.children if c.dep_ == "prep" and c.lower_ == "of"
+                    for o in c.children if o.dep_ == "pobj" and o.like_num]:
+        value, approx, open_bound = parse_number(of_num[0])  # "a tank crew of three"
+        count = None if open_bound else value
     elif head.tag_ in ("NN", "NNP") or head.lower_ in ("one",) or any(
         c.dep_ == "det" and c.lower_ in ("a", "an", "one", "another") for c in head.children
     ):

@@ -125,7 +125,8 @@ _PATTERNS: Final[list[tuple[str, str]]] = [
     (r"(?:[a-z]+ )?pilots?|aviators?|airm[ae]n", "pilot"),
     (r"officers?|commanders?|commandants?", "officer"),
     (r"soldiers?|troops?|servicem[ae]n|conscripts?|privates?|recruits?|marines?|sailors?|guardsm[ae]n"
-     r"|fighters?|militiam[ae]n|personnel|army deserters?|deserters?|seam[ae]n|paratroopers?|mercenar(?:y|ies)",
+     r"|fighters?|militiam[ae]n|personnel|army deserters?|deserters?|seam[ae]n|paratroopers?|mercenar(?:y|ies)"
+     r"|(?:tank |helicopter |aircraft )?crews?|crewm[ae]n|platoons?|squads?",
      "soldier"),
     (r"officials?|bureaucrats?|civil servants?|administrators?|mayors?|directors?|chiefs?", "official"),
     (r"journalists?|presenters?|reporters?|anchors?|broadcasters?|editors?|athletes?|players?|footballers?"

@@ -85,3 +85,15 @@ def test_same_event_in_two_sentences_is_one_event(extractor: Extractor) -> None:
     evs = extractor.extract(art("Nearly 20 Syrian officers defected to Turkey on Monday, a source said. The 17 "
                                 "officers defected on the same day as the minister."))
     assert len(evs) == 1 and evs[0].count == 17
+
+
+def test_destinations_of_several_words_and_asylum_in(extractor: Extractor) -> None:
+    e = one(extractor, "A North Korean soldier defected to South Korea on Tuesday, the military said.")
+    assert e["from"] == "North Korea" and e["to"] == "South Korea"
+    e = one(extractor, "An Iranian consul has defected and is seeking asylum in Norway, officials said on Wednesday.")
+    assert e["to"] == "Norway" and e["sector"] == "diplomatic"
+
+
+def test_units_and_counts_after_of(extractor: Extractor) -> None:
+    e = one(extractor, "Officials said a Russian tank crew of three surrendered and switched sides on Wednesday.")
+    assert e["count"] == 3 and e["from"] == "Russia" and e["defectors"][0]["rank"] == "soldier"
