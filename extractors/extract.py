@@ -953,9 +953,17 @@ def _refine_vague_ranks(clusters: list[Cluster], sents: list[_Sentence]) -> None
                 g.rank = specific
 
 
+_DEMONYM: Final = re.compile(r"(?:an|ian|ese|ish|i|ic|ean)s?$", re.I)
+
+
 def _article_country(article: Article, destinations: set[str]) -> str | None:
-    found = Counter(c for c, _, _ in find_countries(f"{article.title}\n{article.text}", with_regions=True)
-                    if c not in destinations)
+    """The country the article is about: demonyms ("Cuban officials") weigh double, since place names
+    often say only where something happened."""
+    text = f"{article.title}\n{article.text}"
+    found: Counter[str] = Counter()
+    for c, a, b in find_countries(text, with_regions=True):
+        if c not in destinations:
+            found[c] += 2 if _DEMONYM.search(text[a:b]) and text[a:b].lower() != c.lower() else 1
     return found.most_common(1)[0][0] if found else None
 
 
@@ -1046,7 +1054,10 @@ def _event(c: Cluster, sents: list[_Sentence], article: Article, fallback_from: 
     sector = _sector(c, top)
     if (top in (None, "other")) and origin is None and to is None:
         return None
-    explicit = any(d.from_ or d.to for d in c.drafts) or any(g.country for g in groups)
+    # Athletes and artists count only with a country in view ("the Cuban boxer", "sought asylum in
+    # Spain", "... Cuban sports officials said"); golfers moving to a rival tour do not.
+    explicit = any(d.from_ or d.to for d in c.drafts) or any(g.country for g in groups) or any(
+        find_countries(sents[d.sent_idx].text) for d in c.drafts)
     if top in (None, "other") and not explicit and not c.names:
         return None
     for g in groups:

@@ -97,3 +97,9 @@ def test_destinations_of_several_words_and_asylum_in(extractor: Extractor) -> No
 def test_units_and_counts_after_of(extractor: Extractor) -> None:
     e = one(extractor, "Officials said a Russian tank crew of three surrendered and switched sides on Wednesday.")
     assert e["count"] == 3 and e["from"] == "Russia" and e["defectors"][0]["rank"] == "soldier"
+
+
+def test_athletes_need_a_country_in_view_and_demonyms_name_it(extractor: Extractor) -> None:
+    e = one(extractor, "The Olympic wrestler defected during a tournament in Spain on Thursday, Cuban sports "
+                       "officials confirmed.")
+    assert e["sector"] == "other" and e["from"] == "Cuba"
