@@ -143,11 +143,16 @@ class Extractor:
     def extract_many(self, articles: Iterable[Article]) -> Iterator[tuple[Article, list[DefectionEvent]]]:
         """Events of each article, in input order; articles the pre-filter rejects never reach spaCy."""
         pending: list[tuple[Article, list[tuple[int, int]]]] = []
+        to_parse = 0
         for article in articles:
-            pending.append((article, segments(article.text)))
-            if len(pending) >= self.batch_size:
+            segs = segments(article.text)
+            pending.append((article, segs))
+            to_parse += bool(segs)
+            # A batch is counted in articles that need the parser, so a stream that is mostly rejected by the
+            # pre-filter still feeds spaCy full batches (bounded, to keep output flowing).
+            if to_parse >= self.batch_size or len(pending) >= 16 * self.batch_size:
                 yield from self._run(pending)
-                pending = []
+                pending, to_parse = [], 0
         if pending:
             yield from self._run(pending)
 

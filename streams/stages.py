@@ -52,24 +52,23 @@ def is_senior_alert(event: DefectionEvent, settings: Settings) -> bool:
             and event.seniority >= settings.alert_seniority and event.confidence >= settings.alert_confidence)
 
 
-def process(extractor: Extractor, dedup: Deduplicator, items: Iterable[Article | InputError],
-            errors: list[InputError] | None = None) -> Iterator[Processed | InputError]:
-    """Extraction then de-duplication over a mixed stream of articles and input errors (errors pass
-    through in order so the caller can dead-letter them)."""
-    pending: list[Article] = []
-    for item in items:
-        if isinstance(item, InputError):
-            if pending:
-                for article, reports in extract_stage(extractor, pending):
-                    yield dedup_stage(dedup, article, reports)
-                pending = []
-            yield item
-            continue
-        pending.append(item)
-        if len(pending) >= extractor.batch_size:
-            for article, reports in extract_stage(extractor, pending):
-                yield dedup_stage(dedup, article, reports)
-            pending = []
-    if pending:
-        for article, reports in extract_stage(extractor, pending):
-            yield dedup_stage(dedup, article, reports)
+def process(extractor: Extractor, dedup: Deduplicator, items: Iterable[Article | InputError]
+            ) -> Iterator[Processed | InputError]:
+    """Extraction then de-duplication over a mixed stream of articles and input errors. Articles go
+    through one extraction stream (so the parser gets full batches even when the pre-filter rejects
+    most of them); input errors are passed on as soon as they are read, for the caller to dead-letter."""
+    errors: list[InputError] = []
+
+    def articles() -> Iterator[Article]:
+        for item in items:
+            if isinstance(item, InputError):
+                errors.append(item)
+            else:
+                yield item
+
+    for article, reports in extract_stage(extractor, articles()):
+        while errors:
+            yield errors.pop(0)
+        yield dedup_stage(dedup, article, reports)
+    while errors:
+        yield errors.pop(0)
