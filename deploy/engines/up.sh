@@ -97,7 +97,7 @@ start_elasticsearch() {
         >"$log" 2>&1 </dev/null &
     echo $! >"$pid"
     for _ in $(seq 1 180); do
-        if curl -s -m 2 "http://127.0.0.1:$es_port/_cluster/health" 2>/dev/null | grep -q '"status"'; then
+        if python3 -c "import sys, urllib.request as u; sys.exit(0 if b'\"status\"' in u.urlopen('http://127.0.0.1:$es_port/_cluster/health', timeout=2).read() else 1)" 2>/dev/null; then
             say "elasticsearch up on 127.0.0.1:$es_port (log: $log)"; return
         fi
         alive "$pid" || fail elasticsearch "the process exited" "$log"
