@@ -69,10 +69,6 @@ def passes(title: str, text: str) -> bool:
 
 # Lemmas whose verb reading can state a defection in an article that passed the pre-filter.
 DEFECT_VERBS: Final = frozenset({"defect", "desert"})
-DEFECT_NOUNS: Final = frozenset({"defection", "desertion"})
-DEFECTOR_NOUNS: Final = frozenset({"defector", "deserter", "turncoat"})
 MOVE_VERBS: Final = frozenset({"flee", "cross", "escape", "seek", "apply", "request", "ask", "abandon", "quit",
                                "leave", "resign", "join", "switch", "swap", "change", "take", "arrive",
                                "declare", "pledge", "hand", "surrender", "go", "fly", "run", "break"})
-OPPOSITION_WORDS: Final = frozenset({"rebel", "rebels", "rebellion", "opposition", "revolt", "uprising", "revolution",
-                                     "insurgency", "insurgents", "resistance", "army", "fsa", "revolutionaries"})

@@ -4,7 +4,6 @@ starts them; a missing engine fails these tests, it never skips them)."""
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import socket
@@ -179,7 +178,3 @@ class TcpProxy:
                 except OSError:
                     pass
             self.conns.clear()
-
-
-def corpus_lines(path: Path) -> list[dict[str, object]]:
-    return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
