@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -44,12 +45,12 @@ def _articles(shared: Path) -> tuple[list[dict[str, object]], list[dict[str, obj
 
 
 def latency(shared: Path, rate: float, seconds: float, defection_share: float, tmp: Path) -> None:
-    from elasticsearch import Elasticsearch
+    from elasticsearch import Elasticsearch, NotFoundError
     from kafka import KafkaProducer
 
     prefix = "bench" + uuid.uuid4().hex[:8]
     env = {**os.environ, "DEFWATCH_KAFKA": KAFKA, "DEFWATCH_ELASTICSEARCH": ES, "DEFWATCH_TOPIC_PREFIX": prefix,
-           "DEFWATCH_ES_INDEX": f"{prefix}-events", "DEFWATCH_DATA_DIR": str(tmp), "DEFWATCH_FEEDS": "none"}
+           "DEFWATCH_ES_PREFIX": prefix, "DEFWATCH_DATA_DIR": str(tmp), "DEFWATCH_FEEDS": "none"}
     log = open(tmp / "worker.log", "wb")  # noqa: SIM115
     worker = subprocess.Popen([sys.executable, "-m", "streams.cli", "worker", "--loglevel", "info"], env=env,
                               stdout=log, stderr=subprocess.STDOUT)
@@ -117,8 +118,11 @@ def latency(shared: Path, rate: float, seconds: float, defection_share: float, t
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=60)
-        if es.indices.exists(index=index):
-            es.indices.delete(index=index)
+        for idx in es.indices.get(index=f"{prefix}-*", expand_wildcards="all").body:
+            es.indices.delete(index=idx)
+        with contextlib.suppress(NotFoundError):
+            for t in es.indices.get_index_template(name=f"{prefix}-*").body.get("index_templates", []):
+                es.indices.delete_index_template(name=t["name"])
 
 
 def _preload(topic: str, n: int, size: int) -> None:

@@ -247,9 +247,40 @@ class Deduplicator:
         return [e for evs in self.state.values() for e in evs]
 
 
+def combine(stored: DefectionEvent | None, incoming: DefectionEvent) -> DefectionEvent:
+    """Two versions of one canonical event (same ``event_id``) as one: the union of their sources (so a
+    redelivered or out-of-order version never loses a source nor counts one twice), the earliest
+    first-seen and latest last-seen; the other slots come from the more recent version. Commutative and
+    idempotent, which is what a read-modify-write upsert needs."""
+    if stored is None:
+        return incoming
+    oldest = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+    def seen(e: DefectionEvent) -> dt.datetime:
+        t = e.last_seen or oldest
+        return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
+
+    def order(e: DefectionEvent) -> tuple[dt.datetime, int, str]:
+        return seen(e), e.corroboration, e.model_dump_json()  # the last part only breaks exact ties
+
+    newer, older = (incoming, stored) if order(incoming) >= order(stored) else (stored, incoming)
+    known = {s.article_id for s in newer.sources}
+    sources = list(newer.sources) + [s for s in older.sources if s.article_id not in known]
+    firsts = [t for t in (stored.first_seen, incoming.first_seen) if t]
+    lasts = [t for t in (stored.last_seen, incoming.last_seen) if t]
+    return newer.model_copy(update={
+        "sources": sources,
+        "corroboration": len({s.article_id for s in sources}),
+        "first_seen": min(firsts) if firsts else None,
+        "last_seen": max(lasts) if lasts else None,
+        "confidence": max(stored.confidence, incoming.confidence),
+        "seniority": max(stored.seniority, incoming.seniority),
+    })
+
+
 def with_event_id(report: DefectionEvent, canon: DefectionEvent) -> DefectionEvent:
     """The article's own report, labelled with the canonical event's id and corroboration."""
     return report.model_copy(update={"event_id": canon.event_id, "corroboration": canon.corroboration})
 
 
-__all__ = ["Deduplicator", "Defector", "Window", "entity_key", "merge", "same_event", "with_event_id"]
+__all__ = ["Deduplicator", "Defector", "Window", "combine", "entity_key", "merge", "same_event", "with_event_id"]

@@ -1,7 +1,8 @@
-"""The distributed topology: one Faust app, four topics, four agents, one table.
+"""The distributed topology: one Faust app, five topics, five agents, one table.
 
-    articles --extract--> reports --dedup (table keyed by entity key)--> events --index--> Elasticsearch
-                                                                                 \\--alert--> (hook)
+    articles --extract--> reports --dedup (table keyed by entity key)--> events --index--> <prefix>-events
+                                      |                                         \\--alert--> (hook)
+                                      \\--> reports-linked --index_reports--> <prefix>-reports (monthly)
     anything that cannot be processed --> deadletter (reason + original payload)
 
 Each agent calls the same stage functions as the embedded runner (``streams.stages`` and
@@ -10,17 +11,19 @@ Each agent calls the same stage functions as the embedded runner (``streams.stag
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import sys
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import faust
 
 from extractors import Article, DefectionEvent, Extractor, Window, entity_key, merge
 from extractors.dedup import with_event_id
-from streams import indexer
+from streams import indexer, templates
 from streams.inputs import InputError
 from streams.records import DeadLetter, decode_article, decode_event, event_bytes
 from streams.settings import Settings
@@ -64,6 +67,7 @@ def create_app(settings: Settings, extractor_factory: Callable[[], Extractor] | 
     reports = app.topic(settings.topic("reports"), **raw)
     events = app.topic(settings.topic("events"), **raw)
     deadletter = app.topic(settings.topic("deadletter"), **raw)
+    linked = app.topic(settings.topic("reports-linked"), **raw)  # each article report + its canonical event id
     window = Window(group_days=settings.dedup_window)
     # Plain JSON lists of canonical events per entity key (a typed value_type would need a faust Record).
     state = app.Table("dedup", default=list, partitions=settings.partitions, key_type=str)
@@ -125,25 +129,62 @@ def create_app(settings: Settings, extractor_factory: Callable[[], Extractor] | 
             for gone in absorbed:  # joined into ``canon`` by this report: its document goes
                 await events.send(key=gone.event_id.encode(), value=event_bytes(gone))
             await events.send(key=canon.event_id.encode(), value=event_bytes(canon))
+            await linked.send(key=canon.event_id.encode(), value=event_bytes(with_event_id(report, canon)))
             await app.producer.flush()  # the event is delivered before this report's offset is committed
-            log.debug("report %s -> %s", with_event_id(report, canon).sources[0].article_id, canon.event_id)
 
     es = indexer.connect(settings.elasticsearch) if settings.elasticsearch else None
+    names = templates.Names(settings.es_prefix)
+    ready: dict[str, templates.Capabilities] = {}
+
+    setup_lock = asyncio.Lock()
+
+    async def es_ready() -> None:
+        """Templates, lifecycle policy, events index and alias, before the first write (idempotent)."""
+        async with setup_lock:
+            if es is not None and "caps" not in ready:
+                def setup() -> int:
+                    ready["caps"] = templates.ensure(es, names, settings.report_retention_days, _say)
+                    return 0
+                await indexer.until_done(setup, "index templates", _say)
+
+    async def decoded(batch: list[bytes], topic: str) -> list[DefectionEvent]:
+        out = []
+        for value in batch:
+            try:
+                out.append(decode_event(value))
+            except Exception as exc:
+                await dead(topic, f"bad event: {exc}", value)
+        return out
 
     @app.agent(events)
     async def index(stream: faust.StreamT[bytes]) -> None:
-        """events -> Elasticsearch, ``_id`` = ``event_id``: redelivery overwrites, never duplicates."""
+        """events -> ``<prefix>-events``: read-modify-write upserts keyed by ``event_id`` (a redelivered
+        or out-of-order version merges its sources in, never duplicates or drops them)."""
         async for batch in stream.take(200, within=0.1):
-            latest: dict[str, DefectionEvent] = {}
-            for value in batch:
-                try:
-                    ev = decode_event(value)
-                except Exception as exc:
-                    await dead(settings.topic("events"), f"bad event: {exc}", value)
-                    continue
-                latest[ev.event_id] = ev
-            if es is not None and latest:
-                await indexer.write_until_done(es, settings.es_index, list(latest.values()), _say)
+            evs = await decoded(batch, settings.topic("events"))
+            if es is not None and evs:
+                await es_ready()
+                await indexer.until_done(partial(indexer.upsert_events, es, names.events_alias, evs), "events", _say)
+
+    @app.agent(linked)
+    async def index_reports(stream: faust.StreamT[bytes]) -> None:
+        """reports-linked -> the monthly ``<prefix>-reports`` indices (one document per article report)."""
+        async for batch in stream.take(200, within=0.1):
+            reps = await decoded(batch, settings.topic("reports-linked"))
+            if es is not None and reps:
+                await es_ready()
+                await indexer.until_done(partial(indexer.index_reports, es, names, reps), "reports", _say)
+
+    @app.timer(interval=3600.0)  # type: ignore[untyped-decorator]
+    async def retention() -> None:
+        """Old report months go (canonical events stay) where the cluster has no ILM to do it."""
+        caps = ready.get("caps")
+        if es is not None and caps is not None and not caps.ilm:
+            try:
+                await asyncio.to_thread(templates.cleanup_reports, es, names, settings.report_retention_days,
+                                        None, _say)
+            except Exception as exc:  # retried at the next tick
+                _say(f"report cleanup failed: {type(exc).__name__}: {exc}")
 
     @app.agent(events)
     async def alert(stream: faust.StreamT[bytes]) -> None:
@@ -157,7 +198,7 @@ def create_app(settings: Settings, extractor_factory: Callable[[], Extractor] | 
                 log.warning("senior defection: %s", ev.event_id)
 
     app.defwatch_topics = {"articles": articles, "reports": reports, "events": events,  # type: ignore[attr-defined]
-                           "deadletter": deadletter}
+                           "deadletter": deadletter, "reports-linked": linked}
     return app
 
 

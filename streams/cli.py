@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -157,6 +158,106 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    from pydantic import ValidationError
+
+    from streams.display import event_rows
+    from streams.search import SearchQuery, search_es, search_store
+
+    try:
+        q = SearchQuery(text=" ".join(args.query), since=args.since, until=args.until, country=args.country,
+                        min_seniority=args.min_seniority, status=args.status, limit=args.limit)
+    except ValidationError as exc:
+        _err("bad search: " + "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
+        return 2
+    if settings.mode == "distributed":
+        if not settings.elasticsearch:
+            _err("search in the distributed mode needs DEFWATCH_ELASTICSEARCH")
+            return 2
+        from elasticsearch import ApiError, TransportError
+
+        from streams.indexer import connect
+        from streams.templates import Names
+
+        try:
+            found = search_es(connect(settings.elasticsearch), Names(settings.es_prefix).events_alias, q)
+        except (ApiError, TransportError) as exc:
+            _err(f"elasticsearch search failed: {exc}")
+            return 1
+    else:
+        from streams.store import Store
+
+        if not settings.store_path.exists():
+            _err(f"no embedded store at {settings.store_path} yet: run `defwatch run` first")
+            return 1
+        with Store(settings.store_path) as store:
+            found = search_store(store, q)
+    if args.json:
+        for e in found:
+            print(json.dumps(e.to_json_dict(), ensure_ascii=False))
+    else:
+        print("\n".join(event_rows(found)))
+        print(f"{len(found)} event(s){' (limit reached)' if len(found) == q.limit else ''}", file=sys.stderr)
+    return 0
+
+
+def cmd_kibana(args: argparse.Namespace, settings: Settings) -> int:
+    from streams.kibana import SAVED_OBJECTS, KibanaError, import_objects, load
+    from streams.templates import Names
+
+    try:
+        objects = load(Path(args.file) if args.file else SAVED_OBJECTS, Names(settings.es_prefix).events_alias)
+        done = import_objects(args.url, objects, space=args.space, api_key=settings.kibana_api_key)
+    except (KibanaError, OSError) as exc:
+        _err(str(exc))
+        return 1
+    for obj in done:
+        print(f"imported {obj.type:<14} {obj.id:<34} {obj.title}")
+    print(f"defwatch: {len(done)} saved object(s) imported into {args.url}", file=sys.stderr)
+    return 0
+
+
+def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.elasticsearch:
+        _err("defwatch index needs DEFWATCH_ELASTICSEARCH")
+        return 2
+    from elasticsearch import ApiError, TransportError
+
+    from streams import templates
+    from streams.indexer import connect
+
+    es, names = connect(settings.elasticsearch, timeout=60), templates.Names(settings.es_prefix)
+    try:
+        if args.index_command == "setup":
+            caps = templates.ensure(es, names, settings.report_retention_days, _err)
+            print(f"templates {names.events_index}, {names.prefix}-reports-v{names.version}; alias "
+                  f"{names.events_alias} -> {names.events_index}; scaled_float: {caps.scaled_float}; "
+                  f"ILM: {caps.ilm}")
+        else:
+            gone = templates.cleanup_reports(es, names, settings.report_retention_days, log=_err)
+            print(f"deleted {len(gone)} report index(es)")
+    except (ApiError, TransportError) as exc:
+        _err(f"elasticsearch: {exc}")
+        return 1
+    return 0
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _seniority(value: str) -> float:
+    from streams.search import seniority_arg
+
+    try:
+        return seniority_arg(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="defwatch", description="Watch news for defections.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -180,6 +281,28 @@ def build_parser() -> argparse.ArgumentParser:
     rep = ing_sub.add_parser("replay", help="publish a corpus JSONL or a directory of .txt/.html/.jsonl")
     rep.add_argument("path")
     rep.add_argument("--rate", type=float, default=None, help="articles per second (default: as fast as possible)")
+    se = sub.add_parser("search", help="search the events (the embedded store, or Elasticsearch when configured)")
+    se.add_argument("query", nargs="*", help="words that must all appear (names, ranks, places, evidence); "
+                                             "none or * for every event")
+    se.add_argument("--since", type=_date, help="events on or after this day (YYYY-MM-DD)")
+    se.add_argument("--until", type=_date, help="events on or before this day (YYYY-MM-DD)")
+    se.add_argument("--country", help="origin or destination country (name or demonym)")
+    se.add_argument("--min-seniority", type=_seniority, default=0.0,
+                    help="a number from 0 to 1, or a rank or title: 'colonel', 'deputy minister'")
+    se.add_argument("--status", choices=["reported", "background", "denied"])
+    se.add_argument("--limit", type=int, default=20, help="most events shown (default 20)")
+    se.add_argument("--json", action="store_true", help="one JSON event per line")
+    kb = sub.add_parser("kibana", help="Kibana saved objects")
+    kb_sub = kb.add_subparsers(dest="kibana_command", required=True)
+    kbi = kb_sub.add_parser("import", help="import the dashboards, searches and data view (overwrites)")
+    kbi.add_argument("--url", required=True, help="Kibana base URL, e.g. http://localhost:5601")
+    kbi.add_argument("--space", help="Kibana space id (default: the default space)")
+    kbi.add_argument("--file", help="saved objects NDJSON (default: deploy/kibana/defwatch.ndjson)")
+    ix = sub.add_parser("index", help="Elasticsearch templates and retention")
+    ix_sub = ix.add_subparsers(dest="index_command", required=True)
+    ix_sub.add_parser("setup", help="create/update the templates, the events index and alias (idempotent; "
+                                    "workers do this at start too)")
+    ix_sub.add_parser("cleanup", help="delete report indices past DEFWATCH_REPORT_RETENTION_DAYS")
     return p
 
 
@@ -191,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
         _err(str(exc))
         return 2
     handlers = {"extract": cmd_extract, "eval": cmd_eval, "run": cmd_run, "worker": cmd_worker,
-                "ingest": cmd_ingest}
+                "ingest": cmd_ingest, "search": cmd_search, "kibana": cmd_kibana, "index": cmd_index}
     try:
         return handlers[args.command](args, settings)
     except ModelNotFound as exc:

@@ -1,5 +1,16 @@
-"""Writing canonical events to Elasticsearch: one document per ``event_id`` (a redelivered event
-overwrites its document, never duplicates it), bulk writes with retries and backoff."""
+"""Writing to Elasticsearch.
+
+Canonical events: one document per ``event_id``, written by read-modify-write upserts. The indexer
+reads the stored document with its sequence number, folds the incoming version in with
+``extractors.dedup.combine`` (union of sources, earliest first-seen, latest last-seen), and writes it
+back only if nobody wrote in between (``if_seq_no`` / ``if_primary_term``); a conflict re-reads and
+re-folds. So a redelivered or out-of-order version never loses a source or counts one twice, and two
+workers racing on one event both land. (Scripted upserts would need the Painless module, which the
+minimal distribution the tests run does not have; this works on every cluster.)
+
+Raw reports: one document per article report, ``_id`` derived from the article and the evidence, in
+the monthly reports index (``streams/templates.py``).
+"""
 
 from __future__ import annotations
 
@@ -12,84 +23,101 @@ from elasticsearch import Elasticsearch, helpers
 from elasticsearch.exceptions import ApiError, TransportError
 
 from extractors import DefectionEvent
+from extractors.dedup import combine
+from streams.documents import event_doc, report_doc, report_id, report_month
+from streams.templates import Names
 
-EVENTS_MAPPING: dict[str, Any] = {
-    "dynamic": True,
-    "properties": {
-        "event_id": {"type": "keyword"},
-        "status": {"type": "keyword"},
-        "sector": {"type": "keyword"},
-        "from": {"type": "keyword"},
-        "to": {"type": "keyword"},
-        "joined": {"type": "keyword"},
-        "date": {"type": "date"},
-        "first_seen": {"type": "date"},
-        "last_seen": {"type": "date"},
-        "rank_code": {"type": "keyword"},
-        "confidence": {"type": "float"},
-        "seniority": {"type": "float"},
-        "corroboration": {"type": "integer"},
-        "count": {"type": "integer"},
-        "evidence": {"type": "text"},
-        "defectors": {"type": "nested", "properties": {
-            "name": {"type": "text", "fields": {"raw": {"type": "keyword"}}},
-            "rank": {"type": "keyword"}, "role": {"type": "text"}, "count": {"type": "integer"},
-            "rank_code": {"type": "keyword"}}},
-        "sources": {"type": "nested", "properties": {
-            "article_id": {"type": "keyword"}, "url": {"type": "keyword"}, "source": {"type": "keyword"},
-            "title": {"type": "text"}, "published": {"type": "date"}, "evidence": {"type": "text"}}},
-    },
-}
+MAX_CONFLICT_ROUNDS = 20
+
+
+class IndexError_(RuntimeError):
+    """Documents that Elasticsearch refused for a reason other than a version conflict."""
 
 
 def connect(url: str, timeout: float = 10.0) -> Elasticsearch:
     return Elasticsearch(url, request_timeout=timeout, max_retries=0, retry_on_timeout=False)
 
 
-def ensure_index(es: Elasticsearch, index: str) -> None:
-    """Create the events index with its mapping if it does not exist (idempotent)."""
-    if not es.indices.exists(index=index):
-        try:
-            es.indices.create(index=index, mappings=EVENTS_MAPPING,
-                              settings={"number_of_shards": 1, "number_of_replicas": 0})
-        except ApiError as exc:
-            if "resource_already_exists" not in str(exc):
-                raise
-
-
-def actions(index: str, events: Iterable[DefectionEvent]) -> list[dict[str, Any]]:
-    """Bulk actions: index each event under its id; delete the document of an event joined into another."""
-    out: list[dict[str, Any]] = []
+def _latest(events: Iterable[DefectionEvent]) -> dict[str, DefectionEvent]:
+    """One version per event id (several versions of one event in a batch are folded together)."""
+    out: dict[str, DefectionEvent] = {}
     for e in events:
-        if e.merged_into:
-            out.append({"_op_type": "delete", "_index": index, "_id": e.event_id})
-        else:
-            out.append({"_op_type": "index", "_index": index, "_id": e.event_id, "_source": e.to_json_dict()})
+        out[e.event_id] = e if e.merged_into else combine(out.get(e.event_id), e)
     return out
 
 
-def write(es: Elasticsearch, index: str, events: list[DefectionEvent]) -> int:
-    """Index the events in one bulk request; raises when any of them was not written (a delete of a
-    document that is already gone is fine)."""
-    ensure_index(es, index)
-    ok, errors = helpers.bulk(es, actions(index, events), raise_on_error=False, refresh=False)
-    failed = [e for e in errors if not (isinstance(e, dict) and e.get("delete", {}).get("status") == 404)] \
-        if isinstance(errors, list) else []
+def _bulk(es: Elasticsearch, actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Run the actions through the client's bulk helper (which retries 429s with backoff); return the
+    failed items."""
+    failed = []
+    for ok, item in helpers.streaming_bulk(es, actions, raise_on_error=False, raise_on_exception=True,
+                                           max_retries=5, initial_backoff=0.5, max_backoff=10, chunk_size=200):
+        if not ok:
+            failed.append(item)
+    return failed
+
+
+def upsert_events(es: Elasticsearch, alias: str, events: Iterable[DefectionEvent]) -> int:
+    """Fold each event into its stored document; delete the documents of events joined into others.
+    Returns how many documents changed. Raises ``IndexError_`` on a refusal that retrying cannot fix."""
+    pending = _latest(events)
+    changed = 0
+    deletes = [{"_op_type": "delete", "_index": alias, "_id": i} for i, e in pending.items() if e.merged_into]
+    failed = [f for f in _bulk(es, deletes) if f.get("delete", {}).get("status") != 404]
     if failed:
-        raise RuntimeError(f"{len(failed)} of {len(events)} events not indexed: {str(failed[0])[:300]}")
-    return int(ok)
+        raise IndexError_(f"{len(failed)} deletes refused: {str(failed[0])[:300]}")
+    changed += len(deletes)
+    todo = {i: e for i, e in pending.items() if not e.merged_into}
+    for _ in range(MAX_CONFLICT_ROUNDS):
+        if not todo:
+            return changed
+        got = es.mget(index=alias, ids=list(todo))["docs"]
+        actions: list[dict[str, Any]] = []
+        for doc in got:
+            incoming = todo[doc["_id"]]
+            if doc.get("found"):
+                stored = DefectionEvent.model_validate(doc["_source"])
+                merged = combine(stored, incoming)
+                if merged == stored:
+                    continue  # nothing new (a redelivery): no write
+                actions.append({"_op_type": "index", "_index": alias, "_id": doc["_id"],
+                                "if_seq_no": doc["_seq_no"], "if_primary_term": doc["_primary_term"],
+                                "_source": event_doc(merged)})
+            else:
+                actions.append({"_op_type": "create", "_index": alias, "_id": doc["_id"],
+                                "_source": event_doc(incoming)})
+        failed = _bulk(es, actions)
+        conflicts = {next(iter(f.values()))["_id"] for f in failed if next(iter(f.values())).get("status") == 409}
+        other = [f for f in failed if next(iter(f.values())).get("status") != 409]
+        if other:
+            raise IndexError_(f"{len(other)} of {len(actions)} events refused: {str(other[0])[:300]}")
+        changed += len(actions) - len(conflicts)
+        todo = {i: e for i, e in todo.items() if i in conflicts}  # someone wrote in between: read again
+    raise IndexError_(f"{len(todo)} events still conflicting after {MAX_CONFLICT_ROUNDS} rounds")
 
 
-async def write_until_done(es: Elasticsearch, index: str, events: list[DefectionEvent],
-                           log: Callable[[str], None], max_backoff: float = 30.0) -> int:
-    """Write, retrying with exponential backoff and jitter for as long as Elasticsearch is unreachable;
-    the caller does not move on (and so does not commit its offsets) until the events are written."""
+def index_reports(es: Elasticsearch, names: Names, reports: Iterable[DefectionEvent]) -> int:
+    """Write article reports to their monthly index (same article, same ``_id``: a redelivery overwrites)."""
+    actions = [{"_op_type": "index", "_index": names.reports_index(report_month(r)), "_id": report_id(r),
+                "_source": report_doc(r)} for r in reports]
+    failed = _bulk(es, actions)
+    if failed:
+        raise IndexError_(f"{len(failed)} of {len(actions)} reports refused: {str(failed[0])[:300]}")
+    return len(actions)
+
+
+async def until_done(write: Callable[[], int], what: str, log: Callable[[str], None],
+                     max_backoff: float = 30.0) -> int:
+    """Run ``write`` in a thread, retrying with exponential backoff and jitter for as long as
+    Elasticsearch is unreachable or refusing; the caller does not move on (and so does not commit its
+    offsets) until the write is done."""
     attempt = 0
     while True:
         try:
-            return await asyncio.to_thread(write, es, index, events)
-        except (TransportError, ApiError, RuntimeError, ConnectionError) as exc:
+            return await asyncio.to_thread(write)
+        except (TransportError, ApiError, IndexError_, ConnectionError) as exc:
             attempt += 1
             delay = min(max_backoff, 0.5 * 2 ** min(attempt, 10)) * random.uniform(0.7, 1.3)
-            log(f"elasticsearch write failed ({type(exc).__name__}: {str(exc)[:160]}); retry {attempt} in {delay:.1f}s")
+            log(f"elasticsearch: writing {what} failed ({type(exc).__name__}: {str(exc)[:160]}); "
+                f"retry {attempt} in {delay:.1f}s")
             await asyncio.sleep(delay)

@@ -45,7 +45,12 @@ class Settings(BaseModel):
     DEFWATCH_ALERT_CONFIDENCE 0.3                             minimum confidence of a senior alert
     DEFWATCH_TOPIC_PREFIX     defwatch                        prefix of the Kafka topics and Faust app id
     DEFWATCH_PARTITIONS       4                               partitions of each topic (max useful workers)
-    DEFWATCH_ES_INDEX         defwatch-events                 Elasticsearch index of canonical events
+    DEFWATCH_ES_PREFIX        defwatch                        Elasticsearch names: aliases <prefix>-events
+                                                              and <prefix>-reports, templates, indices
+    DEFWATCH_REPORT_RETENTION_DAYS 90                         days raw report indices are kept (canonical
+                                                              events are kept for good)
+    DEFWATCH_KIBANA_API_KEY   (unset)                         API key for `defwatch kibana import` (never
+                                                              logged)
     DEFWATCH_WORKER_PORT      0                               Faust web port of a worker (0: no web server)
     ========================  ==============================  ===========================================
     """
@@ -63,8 +68,10 @@ class Settings(BaseModel):
     alert_confidence: float = Field(default=0.3, ge=0, le=1)
     topic_prefix: str = Field(default="defwatch", pattern=r"^[A-Za-z0-9._-]{1,100}$")
     partitions: int = Field(default=4, ge=1, le=256)
-    es_index: str = Field(default="defwatch-events", pattern=r"^[a-z0-9._-]{1,200}$")
+    es_prefix: str = Field(default="defwatch", pattern=r"^[a-z0-9][a-z0-9._-]{0,150}$")
+    report_retention_days: int = Field(default=90, ge=1)
     worker_port: int = Field(default=0, ge=0, le=65535)
+    kibana_api_key: str | None = Field(default=None, repr=False)
 
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}-{name}"

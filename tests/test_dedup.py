@@ -72,3 +72,18 @@ def test_a_report_that_matches_two_events_joins_them() -> None:
     assert [g.merged_into for g in res.absorbed] == [res.canonical.event_id]
     assert d.resolve(second.event_id) == d.resolve(first.event_id) == res.canonical.event_id
     assert len(d.canonical()) == 1
+
+
+def test_combine_is_a_union_of_sources_in_any_order_and_idempotent() -> None:
+    from extractors.dedup import combine
+
+    t = NOW
+    old = ev("a1").model_copy(update={"event_id": "ev-x", "first_seen": t, "last_seen": t})
+    new = ev("a2").model_copy(update={"event_id": "ev-x", "first_seen": t + dt.timedelta(hours=1),
+                                      "last_seen": t + dt.timedelta(hours=2), "count": 3})
+    ab, ba = combine(old, new), combine(new, old)
+    assert ab == ba
+    assert {s.article_id for s in ab.sources} == {"a1", "a2"} and ab.corroboration == 2
+    assert ab.first_seen == t and ab.last_seen == t + dt.timedelta(hours=2) and ab.count == 3  # newer slots
+    assert combine(ab, old) == ab and combine(ab, ab) == ab  # a redelivered version changes nothing
+    assert combine(None, old) == old

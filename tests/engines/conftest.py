@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from elasticsearch import Elasticsearch
+from elasticsearch import Elasticsearch, NotFoundError
 
 KAFKA = os.environ.get("DEFWATCH_TEST_KAFKA", "127.0.0.1:9092")
 ES = os.environ.get("DEFWATCH_TEST_ES", "http://127.0.0.1:9200")
@@ -52,7 +52,7 @@ class Stack:
 
     def env(self, **extra: str) -> dict[str, str]:
         env = {**os.environ, "DEFWATCH_KAFKA": KAFKA, "DEFWATCH_ELASTICSEARCH": self.es_url,
-               "DEFWATCH_TOPIC_PREFIX": self.prefix, "DEFWATCH_ES_INDEX": self.index,
+               "DEFWATCH_TOPIC_PREFIX": self.prefix, "DEFWATCH_ES_PREFIX": self.prefix,
                "DEFWATCH_DATA_DIR": str(self.tmp), "DEFWATCH_FEEDS": "none"}
         env.update(extra)
         return env
@@ -82,7 +82,7 @@ class Stack:
                        env=self.env(), check=True, capture_output=True)
 
     def docs(self) -> list[dict[str, object]]:
-        if not self.es.indices.exists(index=self.index):
+        if not self.es.indices.exists_alias(name=self.index):
             return []
         self.es.indices.refresh(index=self.index)
         res = self.es.search(index=self.index, size=1000, query={"match_all": {}})
@@ -117,8 +117,19 @@ def stack(engines: None, tmp_path: Path) -> Iterator[Stack]:
     s = Stack(tmp_path)
     yield s
     s.stop()
-    if s.es.indices.exists(index=s.index):
-        s.es.indices.delete(index=s.index)
+    drop_es(s.es, s.prefix)
+
+
+def drop_es(es: Elasticsearch, prefix: str) -> None:
+    """Delete a test deployment's indices and templates (wildcard deletes are refused by default)."""
+    for index in es.indices.get(index=f"{prefix}-*", expand_wildcards="all").body:
+        es.indices.delete(index=index)
+    try:
+        found = es.indices.get_index_template(name=f"{prefix}-*").body.get("index_templates", [])
+    except NotFoundError:  # no template matches
+        found = []
+    for t in found:
+        es.indices.delete_index_template(name=t["name"])
 
 
 class TcpProxy:
