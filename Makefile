@@ -30,13 +30,13 @@ typecheck: install
 	$(BIN)/mypy
 
 unit: install
-	$(BIN)/pytest -q -m "not engines"
+	$(BIN)/pytest -q -rs -m "not engines"
 
 # The engine tests run on real Kafka and Elasticsearch (deploy/engines): up before, down after, also when
 # a test fails; an engine that cannot start fails the target (the tests are never skipped).
 integration: install
 	bash deploy/engines/up.sh
-	$(BIN)/pytest -q -m engines -p no:cacheprovider; rc=$$?; bash deploy/engines/down.sh; exit $$rc
+	$(BIN)/pytest -q -rs -m engines -p no:cacheprovider; rc=$$?; bash deploy/engines/down.sh; exit $$rc
 
 test: lint typecheck unit integration
 

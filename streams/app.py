@@ -15,30 +15,37 @@ import asyncio
 import datetime as dt
 import logging
 import sys
+import time
 from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 import faust
 
-from extractors import Article, DefectionEvent, Extractor, Window, entity_key, merge
+from extractors import Article, DefectionEvent, Extractor, Window, entity_key, merge, prefilter
 from extractors.dedup import with_event_id
 from streams import indexer, templates
+from streams.alerts import Alerter, EsLedger, SqliteLedger
 from streams.inputs import InputError
+from streams.metrics import Metrics, serve
 from streams.records import DeadLetter, decode_article, decode_event, event_bytes
+from streams.rules import load_rules
 from streams.settings import Settings
-from streams.stages import extract_stage, is_senior_alert
+from streams.stages import extract_stage, observe_dedup, observe_extraction
 
 log = logging.getLogger("defwatch.worker")
+STALE_PENDING_S = 900.0
+"""An alert claimed but still pending after this long belongs to a worker that stopped; it is resent."""
 
 
 def _say(msg: str) -> None:
     print(f"defwatch worker: {msg}", file=sys.stderr, flush=True)
 
 
-def create_app(settings: Settings, extractor_factory: Callable[[], Extractor] | None = None) -> faust.App:
+def create_app(settings: Settings, extractor_factory: Callable[[], Extractor] | None = None,
+               metrics: Metrics | None = None) -> faust.App:
     """The Faust app for ``settings`` (Kafka at ``settings.kafka``, Elasticsearch at
-    ``settings.elasticsearch``)."""
+    ``settings.elasticsearch``), counting into ``metrics`` (a new registry by default)."""
     if not settings.kafka:
         raise ValueError("the distributed mode needs DEFWATCH_KAFKA (bootstrap servers)")
     datadir = settings.data_dir / "faust" / settings.topic_prefix
@@ -61,6 +68,11 @@ def create_app(settings: Settings, extractor_factory: Callable[[], Extractor] | 
         broker_session_timeout=10.0,
         broker_heartbeat_interval=2.0,
     )
+    metrics = metrics or Metrics()
+    from faust.sensors.prometheus import FaustMetrics, PrometheusMonitor
+
+    # Faust's own sensor (consumer offsets, end offsets -> lag; rebalances; send latency) on our registry
+    app.monitor = PrometheusMonitor(metrics=FaustMetrics.create(metrics.registry, "defwatch_faust"))
     raw: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw",
                            "value_serializer": "raw", "partitions": settings.partitions, "internal": True}
     articles = app.topic(settings.topic("articles"), **raw)
@@ -82,6 +94,7 @@ def create_app(settings: Settings, extractor_factory: Callable[[], Extractor] | 
 
     async def dead(source: str, reason: str, payload: bytes | str | None, key: bytes | None = None) -> None:
         _say(f"dead-letter: {source}: {reason}")
+        metrics.dead_letter(reason)
         await deadletter.send(key=key, value=DeadLetter.of(source, reason, payload, key).to_bytes())
 
     @app.agent(articles)
@@ -95,6 +108,7 @@ def create_app(settings: Settings, extractor_factory: Callable[[], Extractor] | 
                     await dead(item.ref, item.problem, value)
                 else:
                     good.append(item)
+            started = time.perf_counter()
             try:
                 results = list(extract_stage(extractor(), good))
             except Exception as exc:  # a bug must not stop the stream: dead-letter the batch's articles
@@ -102,7 +116,11 @@ def create_app(settings: Settings, extractor_factory: Callable[[], Extractor] | 
                     await dead(f"article {a.id}", f"extraction failed: {type(exc).__name__}: {exc}",
                                a.model_dump_json())
                 continue
+            if good:
+                metrics.extraction.observe((time.perf_counter() - started) / len(good))
             for article, found in results:
+                metrics.articles.labels(source=(article.source or "unknown")[:64], outcome="accepted").inc()
+                observe_extraction(metrics, found, prefilter(article.title, article.text))
                 for report in found:
                     await reports.send(key=entity_key(report).encode(), value=event_bytes(report))
                 log.info("article %s: %d report(s)", article.id, len(found))
@@ -120,7 +138,8 @@ def create_app(settings: Settings, extractor_factory: Callable[[], Extractor] | 
                 continue
             k = entity_key(report)
             candidates = [DefectionEvent.model_validate(d) for d in state[k]]
-            live, canon, _, absorbed = merge(candidates, report, dt.datetime.now(dt.UTC), window)
+            live, canon, is_new, absorbed = merge(candidates, report, dt.datetime.now(dt.UTC), window)
+            observe_dedup(metrics, [(canon, is_new)])
             state[k] = [e.to_json_dict() for e in live]
             # The merged state reaches its changelog before anything downstream sees the result: a worker
             # killed now restarts from state that already holds this report, so a redelivered report
@@ -147,6 +166,10 @@ def create_app(settings: Settings, extractor_factory: Callable[[], Extractor] | 
                     return 0
                 await indexer.until_done(setup, "index templates", _say)
 
+    def timed(sink: str, fn: Callable[..., int], *args: Any) -> int:
+        with metrics.timed_write(sink):
+            return fn(*args)
+
     async def decoded(batch: list[bytes], topic: str) -> list[DefectionEvent]:
         out = []
         for value in batch:
@@ -164,7 +187,9 @@ def create_app(settings: Settings, extractor_factory: Callable[[], Extractor] | 
             evs = await decoded(batch, settings.topic("events"))
             if es is not None and evs:
                 await es_ready()
-                await indexer.until_done(partial(indexer.upsert_events, es, names.events_alias, evs), "events", _say)
+                await indexer.until_done(partial(timed, "elasticsearch", indexer.upsert_events, es,
+                                                 names.events_alias, evs), "events", _say)
+                metrics.touch("index")
 
     @app.agent(linked)
     async def index_reports(stream: faust.StreamT[bytes]) -> None:
@@ -186,25 +211,52 @@ def create_app(settings: Settings, extractor_factory: Callable[[], Extractor] | 
             except Exception as exc:  # retried at the next tick
                 _say(f"report cleanup failed: {type(exc).__name__}: {exc}")
 
+    rules = load_rules(settings.alert_rules, settings.alert_seniority, settings.alert_confidence)
+    alerters: dict[str, Alerter] = {}
+
+    def alerter() -> Alerter:
+        """Built on first use (Elasticsearch may be down when the worker starts); the sent-alert ledger
+        is ``<prefix>-alerts`` in Elasticsearch, or SQLite in the data directory without it."""
+        if "a" not in alerters:
+            ledger = (EsLedger(es, f"{settings.es_prefix}-alerts") if es is not None
+                      else SqliteLedger(settings.data_dir / "alerts.sqlite3"))
+            alerters["a"] = Alerter(rules, ledger, metrics, _say)
+            alerters["a"].resume(older_than=STALE_PENDING_S)
+        return alerters["a"]
+
+    def claim_alerts(ev: DefectionEvent) -> int:
+        return len(alerter().on_event(ev))
+
     @app.agent(events)
     async def alert(stream: faust.StreamT[bytes]) -> None:
-        """events -> senior alerts (the alert stage plugs in here)."""
+        """events -> alert rules -> webhooks. Deciding and claiming happen here (the event's offset is
+        not committed before its alerts are claimed); deliveries run on the alerter's own threads."""
         async for value in stream:
             try:
                 ev = decode_event(value)
             except Exception:
                 continue  # the index agent dead-letters undecodable events
-            if is_senior_alert(ev, settings):
-                log.warning("senior defection: %s", ev.event_id)
+            await indexer.until_done(partial(claim_alerts, ev), "alert ledger", _say)
+
+    @app.timer(interval=300.0)  # type: ignore[untyped-decorator]
+    async def resend_orphans() -> None:
+        """Alerts a stopped worker claimed but never delivered are taken over and resent."""
+        if "a" in alerters:
+            try:
+                await asyncio.to_thread(alerters["a"].resume, STALE_PENDING_S)
+            except Exception as exc:  # retried at the next tick
+                _say(f"alert resend check failed: {type(exc).__name__}: {exc}")
 
     app.defwatch_topics = {"articles": articles, "reports": reports, "events": events,  # type: ignore[attr-defined]
                            "deadletter": deadletter, "reports-linked": linked}
+    app.defwatch_metrics = metrics  # type: ignore[attr-defined]
     return app
 
 
-def run_worker(settings: Settings, loglevel: str = "warning") -> int:
-    """Run one Faust worker until it is stopped (SIGINT/SIGTERM)."""
-    app = create_app(settings)
+def run_worker(settings: Settings, loglevel: str = "warning", metrics: Metrics | None = None) -> int:
+    """Run one Faust worker until it is stopped (SIGINT/SIGTERM), serving ``/metrics``."""
+    app = create_app(settings, metrics=metrics)
+    serve(app.defwatch_metrics, settings.metrics_port, settings.metrics_host, _say)  # type: ignore[attr-defined]
     worker = faust.Worker(app, loglevel=loglevel, quiet=True)
     worker.execute_from_commandline()
     return 0

@@ -119,17 +119,21 @@ def _run_distributed(args: argparse.Namespace, settings: Settings) -> int:
         _err("DEFWATCH_ELASTICSEARCH is set without DEFWATCH_KAFKA: the distributed mode needs both")
         return 2
 
+    from streams.metrics import Metrics
+
+    metrics = Metrics()  # one registry for the feed thread and the worker, served on one port
+
     def feed_loop() -> None:
         prod = producer(settings)
         if not args.no_sample and SAMPLE_FEED.exists():
-            publish(settings, read_input(str(SAMPLE_FEED)), log=_err, prod=prod)
-        poller = FeedPoller(settings.feeds, settings.poll_interval, settings.fetch_timeout, _err)
+            publish(settings, read_input(str(SAMPLE_FEED)), log=_err, prod=prod, metrics=metrics)
+        poller = FeedPoller(settings.feeds, settings.poll_interval, settings.fetch_timeout, _err, metrics=metrics)
         while True:
-            publish(settings, poller.poll_due(), log=_err, prod=prod)
+            publish(settings, poller.poll_due(), log=_err, prod=prod, metrics=metrics)
             time.sleep(5)
 
     threading.Thread(target=feed_loop, name="feeds", daemon=True).start()
-    return run_worker(settings)
+    return run_worker(settings, metrics=metrics)
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
@@ -146,13 +150,17 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         _err("defwatch ingest needs DEFWATCH_KAFKA")
         return 2
     from streams.ingest import publish
+    from streams.metrics import Metrics, serve
 
     try:
         items = list(read_input(args.path))
     except OSError as exc:
         _err(f"cannot read {args.path}: {exc}")
         return 2
-    sent, bad = publish(settings, items, rate=args.rate, log=_err)
+    metrics = Metrics()
+    if args.rate:  # a paced replay runs for a while: serve /metrics meanwhile
+        serve(metrics, settings.metrics_port, settings.metrics_host, _err)
+    sent, bad = publish(settings, items, rate=args.rate, log=_err, metrics=metrics)
     print(f"defwatch: published {sent} article(s) to {settings.topic('articles')}, {bad} to "
           f"{settings.topic('deadletter')}", file=sys.stderr)
     return 0

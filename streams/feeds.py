@@ -16,6 +16,7 @@ import feedparser
 
 from extractors import Article
 from streams.inputs import InputError, html_to_text, parse_article
+from streams.metrics import Metrics
 
 MAX_FEED_BYTES = 5 * 1024 * 1024
 USER_AGENT = "defwatch/0.1 (+news monitoring; polite polling)"
@@ -90,8 +91,10 @@ class FeedPoller:
     up to an hour, with jitter); it never raises."""
 
     def __init__(self, urls: list[str], interval: float, timeout: float,
-                 log: Callable[[str], None], clock: Callable[[], float] = time.monotonic) -> None:
+                 log: Callable[[str], None], clock: Callable[[], float] = time.monotonic,
+                 metrics: Metrics | None = None) -> None:
         self.feeds = [FeedState(u) for u in urls]
+        self.metrics = metrics
         self.interval = interval
         self.timeout = timeout
         self.log = log
@@ -112,8 +115,13 @@ class FeedPoller:
                 backoff = min(3600.0, 30.0 * 2 ** (st.failures - 1)) * random.uniform(0.8, 1.2)
                 st.next_poll = now + backoff
                 self.log(f"feed {st.url}: unreachable ({st.last_error}); retrying in {backoff:.0f}s")
+                if self.metrics:
+                    self.metrics.feed_errors.labels(feed=st.url).inc()
                 continue
             st.failures, st.last_error, st.last_success = 0, None, now
+            if self.metrics:
+                self.metrics.feed_success.labels(feed=st.url).set(time.time())
+                self.metrics.feed_items.labels(feed=st.url).inc(len(items))
             st.next_poll = now + self.interval
             for it in items:
                 key = it.id if isinstance(it, Article) else it.ref

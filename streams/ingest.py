@@ -10,6 +10,7 @@ from kafka import KafkaProducer
 
 from extractors import Article
 from streams.inputs import InputError
+from streams.metrics import Metrics
 from streams.records import DeadLetter, article_bytes, article_key
 from streams.settings import Settings
 
@@ -29,7 +30,8 @@ def producer(settings: Settings) -> KafkaProducer:
 
 
 def publish(settings: Settings, items: Iterable[Article | InputError], rate: float | None = None,
-            log: Callable[[str], None] = print, prod: KafkaProducer | None = None) -> tuple[int, int]:
+            log: Callable[[str], None] = print, prod: KafkaProducer | None = None,
+            metrics: Metrics | None = None) -> tuple[int, int]:
     """Send articles to the articles topic (bad records to the dead-letter topic); returns
     (articles sent, records dead-lettered). ``rate`` limits articles per second."""
     own = prod is None
@@ -41,11 +43,17 @@ def publish(settings: Settings, items: Iterable[Article | InputError], rate: flo
             if isinstance(item, InputError):
                 bad += 1
                 log(f"dead-letter: {item}")
+                if metrics:
+                    metrics.articles.labels(source="-", outcome="invalid").inc()
+                    metrics.dead_letter(item.problem)
                 p.send(settings.topic("deadletter"), value=DeadLetter.of(item.ref, item.problem, item.payload)
                        .to_bytes())
                 continue
             p.send(settings.topic("articles"), key=article_key(item), value=article_bytes(item))
             sent += 1
+            if metrics:
+                metrics.articles.labels(source=(item.source or "unknown")[:64], outcome="published").inc()
+                metrics.touch("ingest")
             if rate:
                 ahead = sent / rate - (time.monotonic() - start)
                 if ahead > 0:

@@ -43,6 +43,14 @@ class Settings(BaseModel):
                                                               event is a senior alert (0.5 = colonel,
                                                               judge, MP)
     DEFWATCH_ALERT_CONFIDENCE 0.3                             minimum confidence of a senior alert
+                                                              (these two shape the default rule only)
+    DEFWATCH_ALERT_RULES      (unset)                         alert rules and webhook targets (TOML; see
+                                                              streams/rules.py); unset = default rule,
+                                                              alerts recorded and shown, sent nowhere
+    DEFWATCH_METRICS_PORT     9108                            /metrics port of run, worker and ingest
+                                                              (0 = off)
+    DEFWATCH_METRICS_HOST     127.0.0.1                       address /metrics listens on (0.0.0.0 in
+                                                              containers)
     DEFWATCH_TOPIC_PREFIX     defwatch                        prefix of the Kafka topics and Faust app id
     DEFWATCH_PARTITIONS       4                               partitions of each topic (max useful workers)
     DEFWATCH_ES_PREFIX        defwatch                        Elasticsearch names: aliases <prefix>-events
@@ -66,6 +74,9 @@ class Settings(BaseModel):
     batch_size: int = Field(default=32, ge=1, le=1024)
     alert_seniority: float = Field(default=0.5, ge=0, le=1)
     alert_confidence: float = Field(default=0.3, ge=0, le=1)
+    alert_rules: Path | None = None
+    metrics_port: int = Field(default=9108, ge=0, le=65535)
+    metrics_host: str = Field(default="127.0.0.1", max_length=255)
     topic_prefix: str = Field(default="defwatch", pattern=r"^[A-Za-z0-9._-]{1,100}$")
     partitions: int = Field(default=4, ge=1, le=256)
     es_prefix: str = Field(default="defwatch", pattern=r"^[a-z0-9][a-z0-9._-]{0,150}$")

@@ -4,15 +4,14 @@ of the distributed mode call the same functions, so the two modes cannot drift a
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from extractors import Article, Deduplicator, DefectionEvent, Extractor
+from extractors import Article, Deduplicator, DefectionEvent, Extractor, prefilter
 from extractors.dedup import with_event_id
 from streams.inputs import InputError
-from streams.settings import Settings
-
-ALERT_SECTORS = frozenset({"military", "security", "intelligence", "government", "diplomatic"})
+from streams.metrics import Metrics
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,18 +45,29 @@ def dedup_stage(dedup: Deduplicator, article: Article, reports: list[DefectionEv
     return Processed(article, out_reports, canon, absorbed)
 
 
-def is_senior_alert(event: DefectionEvent, settings: Settings) -> bool:
-    """A reported defection of a colonel, deputy minister, ambassador or more senior, in a state sector."""
-    return (event.status == "reported" and event.sector in ALERT_SECTORS
-            and event.seniority >= settings.alert_seniority and event.confidence >= settings.alert_confidence)
+def observe_extraction(metrics: Metrics, reports: list[DefectionEvent], passed: bool) -> None:
+    """Count one article's pre-filter result and reports."""
+    metrics.prefilter.labels(result="pass" if passed else "drop").inc()
+    for r in reports:
+        metrics.reports.labels(status=r.status, sector=r.sector).inc()
+    metrics.touch("extract")
 
 
-def process(extractor: Extractor, dedup: Deduplicator, items: Iterable[Article | InputError]
-            ) -> Iterator[Processed | InputError]:
+def observe_dedup(metrics: Metrics, canonical: list[tuple[DefectionEvent, bool]]) -> None:
+    for canon, is_new in canonical:
+        metrics.events.labels(kind="new" if is_new else "merged", status=canon.status, sector=canon.sector).inc()
+        if not is_new:
+            metrics.dedup_merges.inc()
+    metrics.touch("dedup")
+
+
+def process(extractor: Extractor, dedup: Deduplicator, items: Iterable[Article | InputError],
+            metrics: Metrics | None = None) -> Iterator[Processed | InputError]:
     """Extraction then de-duplication over a mixed stream of articles and input errors. Articles go
     through one extraction stream (so the parser gets full batches even when the pre-filter rejects
     most of them); input errors are passed on as soon as they are read, for the caller to dead-letter."""
     errors: list[InputError] = []
+    last = time.perf_counter()
 
     def articles() -> Iterator[Article]:
         for item in items:
@@ -67,8 +77,16 @@ def process(extractor: Extractor, dedup: Deduplicator, items: Iterable[Article |
                 yield item
 
     for article, reports in extract_stage(extractor, articles()):
+        if metrics is not None:
+            now = time.perf_counter()
+            metrics.extraction.observe(now - last)  # this article's share of its batch
+            observe_extraction(metrics, reports, prefilter(article.title, article.text))
         while errors:
             yield errors.pop(0)
-        yield dedup_stage(dedup, article, reports)
+        done = dedup_stage(dedup, article, reports)
+        if metrics is not None:
+            observe_dedup(metrics, done.canonical)
+        yield done
+        last = time.perf_counter()
     while errors:
         yield errors.pop(0)

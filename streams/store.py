@@ -27,8 +27,12 @@ CREATE INDEX IF NOT EXISTS events_key ON events (entity_key);
 CREATE TABLE IF NOT EXISTS deadletter (
     id INTEGER PRIMARY KEY AUTOINCREMENT, ref TEXT NOT NULL, reason TEXT NOT NULL, payload TEXT, at TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS alerts (event_id TEXT PRIMARY KEY, at TEXT NOT NULL);
 """
+
+ALERT_LOG_DDL = """CREATE TABLE IF NOT EXISTS alert_log (
+    key TEXT PRIMARY KEY, status TEXT NOT NULL, at TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL
+)"""
+"""The sent-alert record of the embedded mode (``streams.alerts.SqliteLedger`` reads and writes it)."""
 
 
 class Store:
@@ -38,6 +42,7 @@ class Store:
         self.db = sqlite3.connect(str(path))
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(_SCHEMA)
+        self.db.execute(ALERT_LOG_DDL)
 
     def close(self) -> None:
         self.db.close()
@@ -89,18 +94,12 @@ class Store:
 
     def counts(self) -> dict[str, int]:
         out = {}
-        for table in ("articles", "reports", "events", "deadletter", "alerts"):
+        for table in ("articles", "reports", "events", "deadletter"):
             out[table] = int(self.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+        out["alerts"] = int(self.db.execute("SELECT COUNT(*) FROM alert_log").fetchone()[0])
         return out
 
     def load_dedup(self, dedup: Deduplicator) -> None:
         """Restore the de-duplication state so a restarted run merges into the events it already has."""
         for e in self.events():
             dedup.state.setdefault(entity_key(e), []).append(e)
-
-    def mark_alerted(self, event_id: str) -> bool:
-        """Record an alert; False when this event was already alerted (exactly once per event)."""
-        with self.db:
-            cur = self.db.execute("INSERT OR IGNORE INTO alerts VALUES (?, ?)",
-                                  (event_id, dt.datetime.now(dt.UTC).isoformat()))
-        return cur.rowcount == 1

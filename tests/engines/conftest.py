@@ -53,7 +53,7 @@ class Stack:
     def env(self, **extra: str) -> dict[str, str]:
         env = {**os.environ, "DEFWATCH_KAFKA": KAFKA, "DEFWATCH_ELASTICSEARCH": self.es_url,
                "DEFWATCH_TOPIC_PREFIX": self.prefix, "DEFWATCH_ES_PREFIX": self.prefix,
-               "DEFWATCH_DATA_DIR": str(self.tmp), "DEFWATCH_FEEDS": "none"}
+               "DEFWATCH_DATA_DIR": str(self.tmp), "DEFWATCH_FEEDS": "none", "DEFWATCH_METRICS_PORT": "0"}
         env.update(extra)
         return env
 
