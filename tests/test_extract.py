@@ -1,8 +1,8 @@
 """Slot and status tests on fixtures written for these tests (not corpus text)."""
 
-from conftest import art
-
 from extractors import Extractor
+
+from .conftest import art
 
 
 def one(extractor: Extractor, text: str, **kw: str) -> dict:
