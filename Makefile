@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SHARED ?= ../shared
 
-.PHONY: install run run-once test lint typecheck unit integration bench bench-stream clean engines-up engines-down
+.PHONY: install tools run run-once test lint typecheck unit integration bench bench-stream clean engines-up engines-down
 
 install: $(VENV)/.installed
 
@@ -17,6 +17,10 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -c 'from extractors.pipeline import load_pipeline; load_pipeline()'
 	touch $@
 
+# Go tools the tests use (promtool), built once from the Go module proxy into .tools/bin.
+tools:
+	bash deploy/tools/install.sh
+
 run: install
 	$(BIN)/defwatch run
 
@@ -24,13 +28,13 @@ run-once: install
 	$(BIN)/defwatch run --once
 
 lint: install
-	$(BIN)/ruff check extractors streams tests bench
+	$(BIN)/ruff check extractors streams tests bench deploy
 
 typecheck: install
 	$(BIN)/mypy
 
-unit: install
-	$(BIN)/pytest -q -rs -m "not engines"
+unit: install tools
+	PATH="$(CURDIR)/.tools/bin:$$PATH" $(BIN)/pytest -q -rs -m "not engines"
 
 # The engine tests run on real Kafka and Elasticsearch (deploy/engines): up before, down after, also when
 # a test fails; an engine that cannot start fails the target (the tests are never skipped).
@@ -54,4 +58,4 @@ bench-stream: install
 	$(BIN)/python bench/stream_speed.py --shared $(SHARED); rc=$$?; bash deploy/engines/down.sh; exit $$rc
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .tools .mypy_cache .pytest_cache .ruff_cache
