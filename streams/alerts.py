@@ -74,7 +74,9 @@ class Ledger(Protocol):
         """Store ``rec`` if the stored version is still ``version``; False when someone wrote in between."""
         ...
 
-    def update(self, rec: AlertRecord) -> None: ...
+    def update(self, rec: AlertRecord) -> None:
+        """Record a delivery's outcome, unless a newer alert (another delivery id) has been claimed since."""
+        ...
 
     def pending(self, older_than: float) -> list[tuple[AlertRecord, Any]]: ...
 
@@ -252,8 +254,9 @@ class SqliteLedger:
 
     def update(self, rec: AlertRecord) -> None:
         with self.lock, self.db:
-            self.db.execute("UPDATE alert_log SET status = ?, at = ?, body = ?, version = version + 1 WHERE key = ?",
-                            (rec.status, rec.at.isoformat(), rec.model_dump_json(), rec.key))
+            self.db.execute("UPDATE alert_log SET status = ?, at = ?, body = ?, version = version + 1 "
+                            "WHERE key = ? AND json_extract(body, '$.delivery_id') = ?",
+                            (rec.status, rec.at.isoformat(), rec.model_dump_json(), rec.key, rec.delivery_id))
 
     def pending(self, older_than: float) -> list[tuple[AlertRecord, int]]:
         cutoff = (dt.datetime.now(dt.UTC) - dt.timedelta(seconds=older_than)).isoformat()
@@ -318,7 +321,12 @@ class EsLedger:
         return True
 
     def update(self, rec: AlertRecord) -> None:
-        self.es.index(index=self.index, id=rec.key, document=rec.model_dump(mode="json"), refresh="wait_for")
+        for _ in range(10):
+            stored = self.get(rec.key)
+            if stored is None or stored[0].delivery_id != rec.delivery_id:
+                return  # a newer alert of this event and target was claimed meanwhile: its record stays
+            if self.replace(rec, stored[1]):
+                return
 
     def pending(self, older_than: float) -> list[tuple[AlertRecord, tuple[int, int]]]:
         cutoff = (dt.datetime.now(dt.UTC) - dt.timedelta(seconds=older_than)).isoformat()

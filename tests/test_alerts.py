@@ -10,9 +10,9 @@ import pytest
 from extractors import DefectionEvent, Defector, Source
 from streams.alerts import Alerter, AlertRecord, SqliteLedger
 from streams.metrics import Metrics
+from streams.netguard import check_address
 from streams.rules import Rule, RuleSet, Target
 from streams.signing import verify
-from streams.webhooks import check_address
 
 from .receiver import Receiver
 
@@ -175,3 +175,17 @@ def test_rules_without_targets_record_the_alert(tmp_path: Path) -> None:
     a, ledger = alerter(tmp_path, rs)
     assert len(a.on_event(event())) == 1 and a.on_event(event()) == []
     assert [r.status for r in settle(a, ledger)] == ["recorded"]
+
+
+def test_a_finished_delivery_never_overwrites_a_newer_claim(tmp_path: Path, receiver: Receiver) -> None:
+    receiver.gate.clear()  # the "new" alert is still being delivered when the update is claimed
+    a, ledger = alerter(tmp_path, rules(receiver.url, updates=True))
+    a.on_event(event())
+    a.on_event(event(corroboration=2))
+    receiver.gate.set()
+    a.close(wait=True)
+    b, ledger2 = alerter(tmp_path, rules(receiver.url, updates=True))
+    b.on_event(event(corroboration=2))  # nothing new: the record says corroboration 2
+    records = settle(b, ledger2)
+    assert [r.corroboration for r in records] == [2]
+    assert sorted(json.loads(r.body)["kind"] for r in receiver.requests) == ["new", "update"]
