@@ -38,6 +38,9 @@ class Article(BaseModel):
     published: dt.date | None = None
     source: str | None = Field(default=None, max_length=512)
     text: str = Field(max_length=MAX_TEXT_CHARS)
+    copy_of: str | None = Field(default=None, max_length=512)
+    """Set by the ingester on a wire copy: the id of the first copy, whose events this article also
+    reports (it is not extracted again; its outlet is added as a source)."""
 
     @field_validator("text")
     @classmethod

@@ -16,6 +16,7 @@ import datetime as dt
 import logging
 import sys
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -31,9 +32,11 @@ from streams.metrics import Metrics, serve
 from streams.records import DeadLetter, decode_article, decode_event, event_bytes
 from streams.rules import load_rules
 from streams.settings import Settings
-from streams.stages import extract_stage, observe_dedup, observe_extraction
+from streams.stages import copy_reports, extract_stage, observe_dedup, observe_extraction
 
 log = logging.getLogger("defwatch.worker")
+MAX_ORIGINALS = 50_000
+"""Recent articles whose reports a worker keeps for their wire copies."""
 STALE_PENDING_S = 900.0
 """An alert claimed but still pending after this long belongs to a worker that stopped; it is resent."""
 
@@ -83,6 +86,11 @@ def create_app(settings: Settings, extractor_factory: Callable[[], Extractor] | 
     window = Window(group_days=settings.dedup_window)
     # Plain JSON lists of canonical events per entity key (a typed value_type would need a faust Record).
     state = app.Table("dedup", default=list, partitions=settings.partitions, key_type=str)
+    # Reports of recent articles by id, for their wire copies (which arrive later on the same partition:
+    # they are keyed by the original's id). In memory and bounded: a copy whose original is not here (a
+    # restart, a rebalance, an old original) is simply extracted like any article - same events, one
+    # more source - so this only saves work, it never decides the outcome.
+    originals: OrderedDict[str, list[dict[str, object]]] = OrderedDict()
 
     holder: dict[str, Extractor] = {}
 
@@ -102,10 +110,13 @@ def create_app(settings: Settings, extractor_factory: Callable[[], Extractor] | 
         """articles -> reports (one per event per article), keyed by entity key for the dedup table."""
         async for batch in stream.take(settings.batch_size, within=0.1):
             good: list[Article] = []
+            copies: list[Article] = []
             for value in batch:
                 item = decode_article(value, settings.topic("articles"))
                 if isinstance(item, InputError):
                     await dead(item.ref, item.problem, value)
+                elif item.copy_of and (item.copy_of in originals or any(g.id == item.copy_of for g in good)):
+                    copies.append(item)
                 else:
                     good.append(item)
             started = time.perf_counter()
@@ -115,15 +126,23 @@ def create_app(settings: Settings, extractor_factory: Callable[[], Extractor] | 
                 for a in good:
                     await dead(f"article {a.id}", f"extraction failed: {type(exc).__name__}: {exc}",
                                a.model_dump_json())
-                continue
+                results = []
             if good:
                 metrics.extraction.observe((time.perf_counter() - started) / len(good))
             for article, found in results:
                 metrics.articles.labels(source=(article.source or "unknown")[:64], outcome="accepted").inc()
                 observe_extraction(metrics, found, prefilter(article.title, article.text))
+                originals[article.id] = [r.to_json_dict() for r in found]
+                while len(originals) > MAX_ORIGINALS:
+                    originals.popitem(last=False)
                 for report in found:
                     await reports.send(key=entity_key(report).encode(), value=event_bytes(report))
                 log.info("article %s: %d report(s)", article.id, len(found))
+            for copy in copies:  # not extracted again: the original's reports, with this outlet as source
+                original = [DefectionEvent.model_validate(d) for d in originals.get(copy.copy_of or "", [])]
+                metrics.articles.labels(source=(copy.source or "unknown")[:64], outcome="copy").inc()
+                for report in copy_reports(original, copy):
+                    await reports.send(key=entity_key(report).encode(), value=event_bytes(report))
             # Delivered before the batch's offsets can be committed: a crash re-reads, never loses.
             await app.producer.flush()
 

@@ -108,32 +108,24 @@ def _run_distributed(args: argparse.Namespace, settings: Settings) -> int:
     """Distributed ``run``: a Faust worker, with the sample feed and the live feeds published to Kafka
     from a background thread."""
     import threading
-    import time
 
     from streams.app import run_worker
     from streams.embedded import SAMPLE_FEED
-    from streams.feeds import FeedPoller
-    from streams.ingest import producer, publish
+    from streams.ingest import IngestService
+    from streams.metrics import Metrics
 
     if not settings.kafka:
         _err("DEFWATCH_ELASTICSEARCH is set without DEFWATCH_KAFKA: the distributed mode needs both")
         return 2
-
-    from streams.metrics import Metrics
-
-    metrics = Metrics()  # one registry for the feed thread and the worker, served on one port
-
-    def feed_loop() -> None:
-        prod = producer(settings)
-        if not args.no_sample and SAMPLE_FEED.exists():
-            publish(settings, read_input(str(SAMPLE_FEED)), log=_err, prod=prod, metrics=metrics)
-        poller = FeedPoller(settings.feeds, settings.poll_interval, settings.fetch_timeout, _err, metrics=metrics)
-        while True:
-            publish(settings, poller.poll_due(), log=_err, prod=prod, metrics=metrics)
-            time.sleep(5)
-
-    threading.Thread(target=feed_loop, name="feeds", daemon=True).start()
-    return run_worker(settings, metrics=metrics)
+    metrics = Metrics()  # one registry for the ingester thread and the worker, served on one port
+    service = IngestService(settings, _err, metrics)
+    service.start_push()
+    sample = read_input(str(SAMPLE_FEED)) if not args.no_sample and SAMPLE_FEED.exists() else iter(())
+    threading.Thread(target=service.run_feeds, args=(sample,), name="feeds", daemon=True).start()
+    try:
+        return run_worker(settings, metrics=metrics)
+    finally:
+        service.close()
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
@@ -149,6 +141,8 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.kafka:
         _err("defwatch ingest needs DEFWATCH_KAFKA")
         return 2
+    if args.ingest_command == "serve":
+        return _ingest_serve(settings)
     from streams.ingest import publish
     from streams.metrics import Metrics, serve
 
@@ -266,6 +260,36 @@ def _seniority(value: str) -> float:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _ingest_serve(settings: Settings) -> int:
+    """Feeds and the push endpoint to Kafka until SIGINT/SIGTERM."""
+    import signal
+    import threading
+
+    from streams.ingest import IngestService
+    from streams.metrics import Metrics, serve
+
+    metrics = Metrics()
+    serve(metrics, settings.metrics_port, settings.metrics_host, _err)
+    service = IngestService(settings, _err, metrics)
+    done = threading.Event()
+    def stop(*_: object) -> None:
+        done.set()
+        service.stopping.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, stop)
+    service.start_push()
+    feeds = threading.Thread(target=service.run_feeds, name="feeds", daemon=True)
+    feeds.start()
+    _err(f"ingesting {len(service.poller.feeds)} feed(s) to {settings.topic('articles')}"
+         + (" and POST /articles" if settings.push_token else ""))
+    done.wait()
+    feeds.join(timeout=30)
+    service.close()
+    _err("ingester stopped")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="defwatch", description="Watch news for defections.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -289,6 +313,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep = ing_sub.add_parser("replay", help="publish a corpus JSONL or a directory of .txt/.html/.jsonl")
     rep.add_argument("path")
     rep.add_argument("--rate", type=float, default=None, help="articles per second (default: as fast as possible)")
+    ing_sub.add_parser("serve", help="poll the feeds (and serve POST /articles if DEFWATCH_PUSH_TOKEN is set), "
+                                     "publishing to Kafka, until stopped")
     se = sub.add_parser("search", help="search the events (the embedded store, or Elasticsearch when configured)")
     se.add_argument("query", nargs="*", help="words that must all appear (names, ranks, places, evidence); "
                                              "none or * for every event")

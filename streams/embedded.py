@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import queue
 import signal
 import sys
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from types import FrameType
 
@@ -13,11 +15,13 @@ from extractors import Article, Deduplicator, Extractor, Window
 from streams.alerts import Alerter, SqliteLedger
 from streams.display import render_table
 from streams.feeds import FeedPoller
+from streams.ingester import Ingester
 from streams.inputs import InputError, read_input
 from streams.metrics import Metrics, serve
+from streams.push import PushServer
 from streams.rules import load_rules
 from streams.settings import Settings
-from streams.stages import Processed, process
+from streams.stages import Processed, copy_reports, dedup_stage, process
 from streams.store import Store
 
 SAMPLE_FEED = Path(__file__).parent / "data" / "sample_articles.jsonl"
@@ -38,12 +42,14 @@ class EmbeddedRunner:
         self.extractor = extractor or Extractor(model=settings.spacy_model, batch_size=settings.batch_size)
         self.store = Store(settings.store_path)
         self.ledger = SqliteLedger(settings.store_path)
+        self.ingester = Ingester(settings.data_dir / "ingest.sqlite3", window_days=settings.copy_window_days)
         self.alerter = Alerter(rules, self.ledger, self.metrics, self.log)
         self.dedup = Deduplicator(Window(group_days=settings.dedup_window))
         self.store.load_dedup(self.dedup)
-        self.poller = FeedPoller(settings.feeds, settings.poll_interval, settings.fetch_timeout, self.log,
-                                 metrics=self.metrics)
+        self.poller = FeedPoller.from_settings(settings, self.log, self.metrics)
         self._stop = False
+        self.inbox: queue.Queue[Sequence[Article | InputError]] = queue.Queue()
+        """Articles taken by the push endpoint (its threads put, the run loop takes)."""
         self.alerts: list[str] = [r.summary for r in self.ledger.all()][-10:]
 
     def stop(self, *_: object) -> None:
@@ -53,14 +59,21 @@ class EmbeddedRunner:
         """Process new items; returns how many articles were processed (already-stored ones skipped)."""
         m = self.metrics
 
+        copies: list[Article] = []
+
         def fresh() -> Iterable[Article | InputError]:
             for it in items:
                 if isinstance(it, InputError):
                     yield it
-                elif self.store.seen_article(it.id):
-                    m.articles.labels(source=_source_label(it), outcome="duplicate").inc()
-                else:
-                    m.articles.labels(source=_source_label(it), outcome="accepted").inc()
+                    continue
+                verdict = "duplicate" if self.store.seen_article(it.id) else None
+                if verdict is None:
+                    decision = self.ingester.decide(it)
+                    verdict = decision.verdict
+                    if verdict == "copy":
+                        copies.append(decision.article)
+                m.articles.labels(source=_source_label(it), outcome="accepted" if verdict == "new" else verdict).inc()
+                if verdict == "new":
                     yield it
 
         n = 0
@@ -72,6 +85,10 @@ class EmbeddedRunner:
                 self.store.dead_letter(out)
                 continue
             self._record(out)
+            n += 1
+        for copy in copies:  # after the loop: a copy's original may have been in this very batch
+            reports = copy_reports(self.store.reports_of(copy.copy_of or ""), copy)
+            self._record(dedup_stage(self.dedup, copy, reports))
             n += 1
         return n
 
@@ -86,33 +103,62 @@ class EmbeddedRunner:
                 self.alerts.append(f"ALERT ({rec.target}): {rec.summary}")
 
     def run(self, once: bool = False, sample: bool = True, refresh: float = 5.0) -> int:
-        previous = signal.signal(signal.SIGINT, self._on_sigint)
+        main = threading.current_thread() is threading.main_thread()  # signals can only be caught there
+        previous = signal.signal(signal.SIGINT, self._on_sigint) if main else None
+        previous_term = signal.signal(signal.SIGTERM, self._on_sigint) if main else None
         serve(self.metrics, self.settings.metrics_port, self.settings.metrics_host, self.log)
         self.alerter.resume()
+        push = self._start_push() if not once else None
         try:
             if sample and SAMPLE_FEED.exists():
                 self.ingest(read_input(str(SAMPLE_FEED)))
             while True:
                 self.ingest(self.poller.poll_due())
+                self.ingest(self._pushed())
                 self.show()
                 if once or self._stop:
                     break
                 deadline = time.monotonic() + refresh
-                while time.monotonic() < deadline and not self._stop:
+                while time.monotonic() < deadline and not self._stop and self.inbox.empty():
                     time.sleep(0.2)
                 if self._stop:
                     break
         finally:
-            signal.signal(signal.SIGINT, previous)
+            if main:
+                signal.signal(signal.SIGINT, previous)
+                signal.signal(signal.SIGTERM, previous_term)
+            if push:
+                push.stop()
+            self.ingest(self._pushed())  # what the endpoint accepted before it stopped is not lost
             self.close()
             self.log("defwatch stopped; store at " + str(self.settings.store_path))
         return 0
+
+    def _start_push(self) -> PushServer | None:
+        if not self.settings.push_token:
+            return None
+        s = self.settings
+        try:
+            return PushServer(s.push_token or "", self.inbox.put, lambda e: self.inbox.put([e]), s.push_host,
+                              s.push_port, log=self.log).start()
+        except OSError as exc:
+            self.log(f"push endpoint: cannot listen on {s.push_host}:{s.push_port} ({exc}); running without it")
+            return None
+
+    def _pushed(self) -> list[Article | InputError]:
+        out: list[Article | InputError] = []
+        while True:
+            try:
+                out.extend(self.inbox.get_nowait())
+            except queue.Empty:
+                return out
 
     def close(self) -> None:
         """Wait for alert deliveries in flight (Ctrl-C again abandons them; they stay pending and are resent
         at the next start), then close the store."""
         self.alerter.close(wait=True)
         self.ledger.close()
+        self.ingester.close()
         self.store.close()
 
     def _on_sigint(self, signum: int, frame: FrameType | None) -> None:

@@ -165,6 +165,14 @@ def read_file(path: Path) -> Article | InputError:
         content = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         return InputError(ref, f"not UTF-8 ({exc.reason} at byte {exc.start})")
+    if path.suffix.lower() == ".json":  # one article object, as in a corpus line
+        try:
+            record = json.loads(content)
+        except json.JSONDecodeError as exc:
+            return InputError(ref, f"not JSON ({exc.msg} at line {exc.lineno})", content[:2000])
+        if isinstance(record, dict):
+            record.setdefault("id", path.stem)
+        return parse_article(record, ref)
     if path.suffix.lower() in (".html", ".htm"):
         title, text = html_to_text(content)
     else:
@@ -173,7 +181,8 @@ def read_file(path: Path) -> Article | InputError:
 
 
 def read_input(source: str) -> Iterator[Article | InputError]:
-    """Articles from a JSONL file, a directory of .txt/.html/.jsonl files, or ``-`` (JSONL on stdin).
+    """Articles from a JSONL file, a directory of .txt/.html/.json/.jsonl files (a .json file holds one
+    article object), or ``-`` (JSONL on stdin).
 
     Raises ``OSError`` only when the input as a whole cannot be opened."""
     if source == "-":
@@ -182,7 +191,7 @@ def read_input(source: str) -> Iterator[Article | InputError]:
     path = Path(source)
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in
-                       (".txt", ".html", ".htm", ".jsonl"))
+                       (".txt", ".html", ".htm", ".json", ".jsonl"))
         for p in files:
             if p.suffix.lower() == ".jsonl":
                 with p.open("rb") as f:
@@ -192,7 +201,7 @@ def read_input(source: str) -> Iterator[Article | InputError]:
         return
     if not path.exists():
         raise FileNotFoundError(f"no such file or directory: {source}")
-    if path.suffix.lower() in (".txt", ".html", ".htm"):
+    if path.suffix.lower() in (".txt", ".html", ".htm", ".json"):
         yield read_file(path)
         return
     with path.open("rb") as f:

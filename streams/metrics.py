@@ -45,6 +45,8 @@ class Metrics:
                                    ["reason"], registry=r)
         self.feed_errors = Counter("defwatch_feed_poll_errors_total", "Failed feed polls", ["feed"], registry=r)
         self.feed_items = Counter("defwatch_feed_items_total", "Items read from a feed", ["feed"], registry=r)
+        self.feed_failures = Gauge("defwatch_feed_consecutive_failures", "Failed polls of a feed since its last "
+                                   "success", ["feed"], registry=r)
         self.feed_success = Gauge("defwatch_feed_last_success_timestamp_seconds", "Last successful poll of a "
                                   "feed", ["feed"], registry=r)
         self.stage_activity = Gauge("defwatch_stage_last_activity_timestamp_seconds", "Last time a stage "

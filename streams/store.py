@@ -82,6 +82,10 @@ class Store:
                 self.db.execute("UPDATE reports SET event_id = ? WHERE event_id = ?",
                                 (gone.merged_into, gone.event_id))
 
+    def reports_of(self, article_id: str) -> list[DefectionEvent]:
+        rows = self.db.execute("SELECT body FROM reports WHERE article_id = ? ORDER BY idx", (article_id,)).fetchall()
+        return [DefectionEvent.model_validate(json.loads(b)) for (b,) in rows]
+
     def dead_letter(self, err: InputError) -> None:
         with self.db:
             self.db.execute("INSERT INTO deadletter (ref, reason, payload, at) VALUES (?, ?, ?, ?)",

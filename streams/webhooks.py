@@ -13,23 +13,17 @@ from __future__ import annotations
 
 import email.utils
 import http.client
-import ipaddress
 import random
-import socket
-import ssl
 import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from streams import signing
+from streams.netguard import PinnedHTTP, PinnedHTTPS, Refused, resolve
 from streams.rules import Target
 
 MAX_RETRY_AFTER = 300.0
-
-
-class Refused(Exception):
-    """A target the SSRF guard will not connect to."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,57 +51,6 @@ class Outcome:
     refused: bool = False
 
 
-def check_address(ip: str) -> str | None:
-    """Why an address may not be called without ``allow_private``, or None."""
-    addr = ipaddress.ip_address(ip)
-    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped:
-        addr = addr.ipv4_mapped
-    for what in ("loopback", "link_local", "private", "multicast", "reserved", "unspecified"):
-        if getattr(addr, f"is_{what}"):
-            return f"{ip} is a {what.replace('_', '-')} address"
-    if not addr.is_global:
-        return f"{ip} is not a public address"
-    return None
-
-
-def resolve(url: str, allow_private: bool) -> tuple[str, int, str]:
-    """(host, port, address to connect to) for ``url``; raises ``Refused``."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise Refused(f"not an http(s) URL: {url!r}")
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    try:
-        infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise Refused(f"cannot resolve {parts.hostname}: {exc}") from exc
-    addresses = [str(i[4][0]) for i in infos]
-    if not allow_private:
-        for ip in addresses:
-            why = check_address(ip)
-            if why:
-                raise Refused(f"{parts.hostname} resolves to {why} (set allow_private on the target to allow)")
-    return parts.hostname, port, addresses[0]
-
-
-class _PinnedHTTP(http.client.HTTPConnection):
-    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout)
-        self._address = address
-
-    def connect(self) -> None:
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
-
-
-class _PinnedHTTPS(http.client.HTTPSConnection):
-    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
-        self._address = address
-
-    def connect(self) -> None:
-        sock = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
-
-
 def _retry_after(value: str | None) -> float | None:
     if not value:
         return None
@@ -124,7 +67,7 @@ def post_once(target: Target, body: bytes, delivery_id: str, secret: bytes | Non
     host, port, address = resolve(target.url, target.allow_private)
     parts = urllib.parse.urlsplit(target.url)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    conn_cls = _PinnedHTTPS if parts.scheme == "https" else _PinnedHTTP
+    conn_cls = PinnedHTTPS if parts.scheme == "https" else PinnedHTTP
     conn = conn_cls(host, port, address, target.timeout)
     ts = int(time.time())
     headers = {"Content-Type": "application/json", "User-Agent": "defwatch-alerts/1",

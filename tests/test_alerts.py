@@ -179,7 +179,7 @@ def test_rules_without_targets_record_the_alert(tmp_path: Path) -> None:
 
 def test_a_finished_delivery_never_overwrites_a_newer_claim(tmp_path: Path, receiver: Receiver) -> None:
     receiver.gate.clear()  # the "new" alert is still being delivered when the update is claimed
-    a, ledger = alerter(tmp_path, rules(receiver.url, updates=True))
+    a, _ledger = alerter(tmp_path, rules(receiver.url, updates=True))
     a.on_event(event())
     a.on_event(event(corroboration=2))
     receiver.gate.set()

@@ -51,3 +51,14 @@ def test_directory_input(tmp_path: Path) -> None:
     out = list(read_input(str(tmp_path)))
     assert [o.id for o in out if isinstance(o, Article)] == ["a", "b"]
     assert any(isinstance(o, InputError) and "not UTF-8" in o.problem for o in out)
+
+
+def test_a_directory_of_json_txt_and_html_files(tmp_path: Path) -> None:
+    (tmp_path / "a.json").write_text(json.dumps({"url": "https://n.example/a", "text": "Colonel defected."}))
+    (tmp_path / "b.txt").write_text("A general fled abroad.")
+    (tmp_path / "c.html").write_text("<html><head><title>T</title></head><body><p>Envoy resigned.</p></body></html>")
+    (tmp_path / "d.json").write_text("{broken")
+    got = list(read_input(str(tmp_path)))
+    ids = [getattr(g, "id", None) for g in got]
+    assert ids[:3] == ["a", "b", "c"] and got[0].url == "https://n.example/a"  # type: ignore[union-attr]
+    assert "not JSON" in str(got[3])

@@ -166,3 +166,28 @@ def test_elasticsearch_outage_is_retried_and_the_backlog_drains(stack: Stack, sh
     assert stack.docs() == [] and worker.poll() is None
     proxy.start()
     stack.wait_for_docs(lambda d: identities(d) == want, timeout=180)
+
+
+def test_wire_copies_are_linked_not_extracted_again(stack: Stack, tmp_path: Path) -> None:
+    from ..test_ingester import EDITED, STORY
+
+    rows = [
+        {"id": "w-a", "url": "https://a.example/story", "source": "a.example", "published": "2024-03-05",
+         "text": STORY},
+        {"id": "w-a2", "url": "https://www.a.example/story?utm_source=rss", "source": "a.example",
+         "published": "2024-03-05", "text": STORY},
+        {"id": "w-b", "url": "https://b.example/wire/1", "source": "b.example", "published": "2024-03-05",
+         "text": EDITED},
+        {"id": "w-c", "url": "https://c.example/world/2", "source": "c.example", "published": "2024-03-05",
+         "text": STORY},
+    ]
+    path = tmp_path / "wire.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    worker = stack.start_worker()
+    stack.wait_ready(worker)
+    stack.replay(path)
+    docs = stack.wait_for_docs(lambda d: bool(d) and all(x["corroboration"] == 3 for x in d))
+    for d in docs:
+        assert {s["article_id"] for s in d["sources"]} == {"w-a", "w-b", "w-c"}  # type: ignore[attr-defined]
+    log = (stack.tmp / "worker0.log").read_text()
+    assert "article w-a:" in log and "article w-b:" not in log and "article w-c:" not in log  # extracted once
