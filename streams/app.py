@@ -35,6 +35,9 @@ from streams.settings import Settings
 from streams.stages import copy_reports, extract_stage, observe_dedup, observe_extraction
 
 log = logging.getLogger("defwatch.worker")
+AGENTS = ("extract", "dedup", "index", "index_reports", "alert")
+"""The agents a worker can run (``DEFWATCH_AGENTS``; all by default). A separate alerter runs ``alert``
+alone under its own consumer group (``DEFWATCH_WORKER_GROUP``)."""
 MAX_ORIGINALS = 50_000
 """Recent articles whose reports a worker keeps for their wire copies."""
 STALE_PENDING_S = 900.0
@@ -53,8 +56,11 @@ def create_app(settings: Settings, extractor_factory: Callable[[], Extractor] | 
         raise ValueError("the distributed mode needs DEFWATCH_KAFKA (bootstrap servers)")
     datadir = settings.data_dir / "faust" / settings.topic_prefix
     datadir.mkdir(parents=True, exist_ok=True)
+    unknown = set(settings.agents) - set(AGENTS)
+    if unknown:
+        raise ValueError(f"unknown agent(s) {', '.join(sorted(unknown))}; choose from {', '.join(AGENTS)}")
     app = faust.App(
-        settings.topic_prefix,
+        settings.worker_group or settings.topic_prefix,
         broker=[f"kafka://{b.strip()}" for b in settings.kafka.split(",")],
         store="memory://",  # tables are rebuilt from their changelog topics on start and rebalance
         topic_partitions=settings.partitions,
@@ -85,12 +91,20 @@ def create_app(settings: Settings, extractor_factory: Callable[[], Extractor] | 
     linked = app.topic(settings.topic("reports-linked"), **raw)  # each article report + its canonical event id
     window = Window(group_days=settings.dedup_window)
     # Plain JSON lists of canonical events per entity key (a typed value_type would need a faust Record).
-    state = app.Table("dedup", default=list, partitions=settings.partitions, key_type=str)
+    state = (app.Table("dedup", default=list, partitions=settings.partitions, key_type=str)
+             if "dedup" in settings.agents else {})
     # Reports of recent articles by id, for their wire copies (which arrive later on the same partition:
     # they are keyed by the original's id). In memory and bounded: a copy whose original is not here (a
     # restart, a rebalance, an old original) is simply extracted like any article - same events, one
     # more source - so this only saves work, it never decides the outcome.
     originals: OrderedDict[str, list[dict[str, object]]] = OrderedDict()
+
+    def agent(name: str, topic: faust.TopicT) -> Callable[[Callable[..., Any]], Any]:
+        """``app.agent`` for the agents this worker runs (``DEFWATCH_AGENTS``); the others are not started."""
+        return app.agent(topic) if name in settings.agents else (lambda fn: fn)
+
+    def timer(owner: str, seconds: float) -> Callable[[Callable[..., Any]], Any]:
+        return app.timer(interval=seconds) if owner in settings.agents else (lambda fn: fn)
 
     holder: dict[str, Extractor] = {}
 
@@ -105,7 +119,7 @@ def create_app(settings: Settings, extractor_factory: Callable[[], Extractor] | 
         metrics.dead_letter(reason)
         await deadletter.send(key=key, value=DeadLetter.of(source, reason, payload, key).to_bytes())
 
-    @app.agent(articles)
+    @agent("extract", articles)
     async def extract(stream: faust.StreamT[bytes]) -> None:
         """articles -> reports (one per event per article), keyed by entity key for the dedup table."""
         async for batch in stream.take(settings.batch_size, within=0.1):
@@ -146,7 +160,7 @@ def create_app(settings: Settings, extractor_factory: Callable[[], Extractor] | 
             # Delivered before the batch's offsets can be committed: a crash re-reads, never loses.
             await app.producer.flush()
 
-    @app.agent(reports)
+    @agent("dedup", reports)
     async def dedup(stream: faust.StreamT[bytes]) -> None:
         """reports -> canonical events; the table holds the canonical events of each entity key."""
         async for key, value in stream.items():
@@ -198,7 +212,7 @@ def create_app(settings: Settings, extractor_factory: Callable[[], Extractor] | 
                 await dead(topic, f"bad event: {exc}", value)
         return out
 
-    @app.agent(events)
+    @agent("index", events)
     async def index(stream: faust.StreamT[bytes]) -> None:
         """events -> ``<prefix>-events``: read-modify-write upserts keyed by ``event_id`` (a redelivered
         or out-of-order version merges its sources in, never duplicates or drops them)."""
@@ -210,7 +224,7 @@ def create_app(settings: Settings, extractor_factory: Callable[[], Extractor] | 
                                                  names.events_alias, evs), "events", _say)
                 metrics.touch("index")
 
-    @app.agent(linked)
+    @agent("index_reports", linked)
     async def index_reports(stream: faust.StreamT[bytes]) -> None:
         """reports-linked -> the monthly ``<prefix>-reports`` indices (one document per article report)."""
         async for batch in stream.take(200, within=0.1):
@@ -219,7 +233,7 @@ def create_app(settings: Settings, extractor_factory: Callable[[], Extractor] | 
                 await es_ready()
                 await indexer.until_done(partial(indexer.index_reports, es, names, reps), "reports", _say)
 
-    @app.timer(interval=3600.0)  # type: ignore[untyped-decorator]
+    @timer("index", 3600.0)
     async def retention() -> None:
         """Old report months go (canonical events stay) where the cluster has no ILM to do it."""
         caps = ready.get("caps")
@@ -246,7 +260,7 @@ def create_app(settings: Settings, extractor_factory: Callable[[], Extractor] | 
     def claim_alerts(ev: DefectionEvent) -> int:
         return len(alerter().on_event(ev))
 
-    @app.agent(events)
+    @agent("alert", events)
     async def alert(stream: faust.StreamT[bytes]) -> None:
         """events -> alert rules -> webhooks. Deciding and claiming happen here (the event's offset is
         not committed before its alerts are claimed); deliveries run on the alerter's own threads."""
@@ -257,7 +271,7 @@ def create_app(settings: Settings, extractor_factory: Callable[[], Extractor] | 
                 continue  # the index agent dead-letters undecodable events
             await indexer.until_done(partial(claim_alerts, ev), "alert ledger", _say)
 
-    @app.timer(interval=300.0)  # type: ignore[untyped-decorator]
+    @timer("alert", 300.0)
     async def resend_orphans() -> None:
         """Alerts a stopped worker claimed but never delivered are taken over and resent."""
         if "a" in alerters:

@@ -204,11 +204,11 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_kibana(args: argparse.Namespace, settings: Settings) -> int:
-    from streams.kibana import SAVED_OBJECTS, KibanaError, import_objects, load
+    from streams.kibana import KibanaError, import_objects, load
     from streams.templates import Names
 
     try:
-        objects = load(Path(args.file) if args.file else SAVED_OBJECTS, Names(settings.es_prefix).events_alias)
+        objects = load(Path(args.file) if args.file else None, Names(settings.es_prefix).events_alias)
         done = import_objects(args.url, objects, space=args.space, api_key=settings.kibana_api_key)
     except (KibanaError, OSError) as exc:
         _err(str(exc))

@@ -13,6 +13,13 @@ from pathlib import Path
 from typing import Any
 
 SAVED_OBJECTS = Path(__file__).resolve().parent.parent / "deploy" / "kibana" / "defwatch.ndjson"
+"""In a source checkout; an installed package (the container image) finds ``deploy/kibana`` under the
+working directory instead (``default_objects``)."""
+
+
+def default_objects() -> Path:
+    local = Path.cwd() / "deploy" / "kibana" / "defwatch.ndjson"
+    return SAVED_OBJECTS if SAVED_OBJECTS.exists() or not local.exists() else local
 
 
 class KibanaError(RuntimeError):
@@ -26,8 +33,9 @@ class Imported:
     title: str
 
 
-def load(path: Path = SAVED_OBJECTS, events_alias: str = "defwatch-events") -> list[dict[str, Any]]:
+def load(path: Path | None = None, events_alias: str = "defwatch-events") -> list[dict[str, Any]]:
     """The saved objects, with the data view pointed at ``events_alias`` (``DEFWATCH_ES_PREFIX``)."""
+    path = path or default_objects()
     objs = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 DEFAULT_FEEDS_FILE = Path(__file__).parent / "data" / "feeds.toml"
 
@@ -61,6 +61,10 @@ class Settings(BaseModel):
                                                               and <prefix>-reports, templates, indices
     DEFWATCH_REPORT_RETENTION_DAYS 90                         days raw report indices are kept (canonical
                                                               events are kept for good)
+    DEFWATCH_AGENTS           all                             agents a worker runs (comma list of extract,
+                                                              dedup, index, index_reports, alert)
+    DEFWATCH_WORKER_GROUP     (the topic prefix)              Faust app id / consumer group of a worker
+                                                              (give a separate alerter its own)
     DEFWATCH_KIBANA_API_KEY   (unset)                         API key for `defwatch kibana import` (never
                                                               logged)
     DEFWATCH_WORKER_PORT      0                               Faust web port of a worker (0: no web server)
@@ -94,6 +98,18 @@ class Settings(BaseModel):
     report_retention_days: int = Field(default=90, ge=1)
     worker_port: int = Field(default=0, ge=0, le=65535)
     kibana_api_key: str | None = Field(default=None, repr=False)
+    agents: list[str] = Field(default_factory=lambda: ["extract", "dedup", "index", "index_reports", "alert"],
+                              min_length=1)
+    worker_group: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{1,100}$")
+
+    @field_validator("agents")
+    @classmethod
+    def _known_agents(cls, value: list[str]) -> list[str]:
+        known = {"extract", "dedup", "index", "index_reports", "alert"}
+        unknown = [a for a in value if a not in known]
+        if unknown:
+            raise ValueError(f"unknown agent(s) {', '.join(unknown)}; choose from {', '.join(sorted(known))}")
+        return value
 
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}-{name}"
@@ -118,6 +134,8 @@ class Settings(BaseModel):
                 raw[name] = [] if value.strip().lower() == "none" else [
                     u.strip() for u in value.split(",") if u.strip()
                 ]
+            elif name == "agents":
+                raw[name] = [a.strip() for a in value.split(",") if a.strip()]
             elif name == "fetch_allow_hosts":
                 raw[name] = [h.strip() for h in value.split(",") if h.strip()]
             else:

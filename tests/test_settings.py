@@ -25,3 +25,9 @@ def test_env_overrides_and_errors() -> None:
 def test_secrets_stay_out_of_repr() -> None:
     s = Settings.from_env({"DEFWATCH_PUSH_TOKEN": "x" * 32, "DEFWATCH_KIBANA_API_KEY": "k" * 20})
     assert "xxxx" not in repr(s) and "kkkk" not in repr(s)
+
+
+def test_agents_are_checked() -> None:
+    assert Settings.from_env({"DEFWATCH_AGENTS": "alert"}).agents == ["alert"]
+    with pytest.raises(SettingsError, match="unknown agent"):
+        Settings.from_env({"DEFWATCH_AGENTS": "extract,everything"})
