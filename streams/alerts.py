@@ -307,7 +307,7 @@ class EsLedger:
 
     def create(self, rec: AlertRecord) -> bool:
         try:
-            self.es.create(index=self.index, id=rec.key, document=rec.model_dump(mode="json"), refresh="wait_for")
+            self.es.create(index=self.index, id=rec.key, document=rec.model_dump(mode="json"))
         except ConflictError:
             return False
         return True
@@ -315,7 +315,7 @@ class EsLedger:
     def replace(self, rec: AlertRecord, version: tuple[int, int]) -> bool:
         try:
             self.es.index(index=self.index, id=rec.key, document=rec.model_dump(mode="json"), if_seq_no=version[0],
-                          if_primary_term=version[1], refresh="wait_for")
+                          if_primary_term=version[1])
         except ConflictError:
             return False
         return True

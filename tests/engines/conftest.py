@@ -49,6 +49,8 @@ class Stack:
         self.es_url = es_url
         self.es = Elasticsearch(ES, request_timeout=30)
         self.workers: list[subprocess.Popen[bytes]] = []
+        self.started = 0
+        self.logs: dict[int, Path] = {}
 
     def env(self, **extra: str) -> dict[str, str]:
         env = {**os.environ, "DEFWATCH_KAFKA": KAFKA, "DEFWATCH_ELASTICSEARCH": self.es_url,
@@ -59,15 +61,17 @@ class Stack:
 
     def start_worker(self, **extra: str) -> subprocess.Popen[bytes]:
         n = len(self.workers)
-        log = open(self.tmp / f"worker{n}.log", "wb")  # noqa: SIM115 - owned by the process
+        self.started += 1
+        name = f"worker{n}.log" if self.started == n + 1 else f"worker{n}-run{self.started}.log"
+        log = open(self.tmp / name, "wb")  # noqa: SIM115 - owned by the process
         proc = subprocess.Popen([sys.executable, "-m", "streams.cli", "worker", "--loglevel", "info"],
                                 env=self.env(**extra), stdout=log, stderr=subprocess.STDOUT)
         self.workers.append(proc)
+        self.logs[proc.pid] = self.tmp / name
         return proc
 
     def wait_ready(self, proc: subprocess.Popen[bytes], timeout: float = 120) -> None:
-        n = self.workers.index(proc)
-        path = self.tmp / f"worker{n}.log"
+        path = self.logs[proc.pid]
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if proc.poll() is not None:
@@ -97,8 +101,7 @@ class Stack:
             if want(docs):
                 return docs
             time.sleep(1)
-        logs = "\n".join((self.tmp / f"worker{i}.log").read_text(errors="replace")[-2000:]
-                         for i in range(len(self.workers)))
+        logs = "\n".join(p.read_text(errors="replace")[-2000:] for p in self.logs.values())
         raise AssertionError(f"timed out; {len(docs)} docs in {self.index}\n{logs}")
 
     def stop(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -12,9 +13,10 @@ from pathlib import Path
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
-from extractors import Deduplicator, Extractor
+from extractors import Extractor
+from streams.embedded import EmbeddedRunner
 from streams.inputs import read_input
-from streams.stages import process
+from streams.settings import Settings
 
 from .conftest import KAFKA, Stack, TcpProxy
 
@@ -32,10 +34,14 @@ def identity(doc: dict[str, object]) -> Identity:
 
 
 def embedded_canonical(extractor: Extractor, path: Path) -> dict[Identity, dict[str, object]]:
-    dedup = Deduplicator()
-    for _ in process(extractor, dedup, read_input(str(path))):
-        pass
-    return {identity(d): d for d in (e.to_json_dict() for e in dedup.canonical())}
+    """What the embedded mode makes of the same input, through the same ingester (wire copies linked)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        runner = EmbeddedRunner(Settings(data_dir=Path(tmp), feeds=[], metrics_port=0), extractor=extractor,
+                                log=lambda m: None)
+        runner.ingest(read_input(str(path)))
+        events = [e.to_json_dict() for e in runner.dedup.canonical()]
+        runner.close()
+    return {identity(d): d for d in events}
 
 
 def identities(docs: list[dict[str, object]]) -> set[Identity]:
