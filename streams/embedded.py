@@ -12,7 +12,7 @@ from pathlib import Path
 from types import FrameType
 
 from extractors import Article, Deduplicator, Extractor, Window
-from streams.alerts import Alerter, SqliteLedger
+from streams.alerts import NO_TARGET, Alerter, SqliteLedger
 from streams.display import render_table
 from streams.feeds import FeedPoller
 from streams.ingester import Ingester
@@ -100,7 +100,8 @@ class EmbeddedRunner:
         self.metrics.touch("store")
         for canon, _ in p.canonical:
             for rec in self.alerter.on_event(canon):
-                self.alerts.append(f"ALERT ({rec.target}): {rec.summary}")
+                where = "recorded" if rec.target == NO_TARGET else f"to {rec.target}"
+                self.alerts.append(f"ALERT ({where}): {rec.summary}")
 
     def run(self, once: bool = False, sample: bool = True, refresh: float = 5.0) -> int:
         main = threading.current_thread() is threading.main_thread()  # signals can only be caught there
