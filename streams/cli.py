@@ -10,12 +10,19 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from extractors import Article, Deduplicator, Extractor, Window
 from extractors.pipeline import ModelNotFound
+from streams.feeds import FeedsError
 from streams.inputs import InputError, count_lines, read_input
 from streams.progress import Progress
+from streams.rules import RulesError
 from streams.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from streams.ingest import IngestService
+    from streams.metrics import Metrics
 from streams.stages import process
 
 
@@ -111,14 +118,15 @@ def _run_distributed(args: argparse.Namespace, settings: Settings) -> int:
 
     from streams.app import run_worker
     from streams.embedded import SAMPLE_FEED
-    from streams.ingest import IngestService
     from streams.metrics import Metrics
 
     if not settings.kafka:
         _err("DEFWATCH_ELASTICSEARCH is set without DEFWATCH_KAFKA: the distributed mode needs both")
         return 2
     metrics = Metrics()  # one registry for the ingester thread and the worker, served on one port
-    service = IngestService(settings, _err, metrics)
+    service = _ingest_service(settings, metrics)
+    if service is None:
+        return 2
     service.start_push()
     sample = read_input(str(SAMPLE_FEED)) if not args.no_sample and SAMPLE_FEED.exists() else iter(())
     threading.Thread(target=service.run_feeds, args=(sample,), name="feeds", daemon=True).start()
@@ -260,17 +268,34 @@ def _seniority(value: str) -> float:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _ingest_service(settings: Settings, metrics: Metrics) -> IngestService | None:
+    """The ingester, or None (said why) when Kafka cannot be reached or the feeds file is bad."""
+    from kafka.errors import KafkaError
+
+    from streams.feeds import FeedsError
+    from streams.ingest import IngestService
+
+    try:
+        return IngestService(settings, _err, metrics)
+    except KafkaError as exc:
+        _err(f"cannot reach Kafka at {settings.kafka}: {exc}")
+    except FeedsError as exc:
+        _err(str(exc))
+    return None
+
+
 def _ingest_serve(settings: Settings) -> int:
     """Feeds and the push endpoint to Kafka until SIGINT/SIGTERM."""
     import signal
     import threading
 
-    from streams.ingest import IngestService
     from streams.metrics import Metrics, serve
 
     metrics = Metrics()
     serve(metrics, settings.metrics_port, settings.metrics_host, _err)
-    service = IngestService(settings, _err, metrics)
+    service = _ingest_service(settings, metrics)
+    if service is None:
+        return 2
     done = threading.Event()
     def stop(*_: object) -> None:
         done.set()
@@ -351,7 +376,7 @@ def main(argv: list[str] | None = None) -> int:
                 "ingest": cmd_ingest, "search": cmd_search, "kibana": cmd_kibana, "index": cmd_index}
     try:
         return handlers[args.command](args, settings)
-    except ModelNotFound as exc:
+    except (ModelNotFound, FeedsError, RulesError) as exc:
         _err(str(exc))
         return 2
     except KeyboardInterrupt:

@@ -17,8 +17,6 @@ import urllib.parse
 from collections.abc import Collection
 from dataclasses import dataclass
 
-import trafilatura
-
 from streams.netguard import PinnedHTTP, PinnedHTTPS, Refused, resolve
 
 MAX_REDIRECTS = 5
@@ -86,6 +84,8 @@ def fetch(url: str, timeout: float = 10.0, max_bytes: int = 5 * 1024 * 1024,
 
 def article_text(html: str) -> str | None:
     """The article's text without navigation and boilerplate, or None."""
+    import trafilatura  # heavy (lxml, language data): loaded on the first page, not with the command line
+
     text = trafilatura.extract(html, include_comments=False, include_tables=False, favor_precision=True)
     return text.strip() if text and text.strip() else None
 
