@@ -142,6 +142,12 @@ class Extractor:
 
     def extract_many(self, articles: Iterable[Article]) -> Iterator[tuple[Article, list[DefectionEvent]]]:
         """Events of each article, in input order; articles the pre-filter rejects never reach spaCy."""
+        for article, events, _ in self.extract_gated(articles):
+            yield article, events
+
+    def extract_gated(self, articles: Iterable[Article]) -> Iterator[tuple[Article, list[DefectionEvent], bool]]:
+        """``extract_many`` that also tells whether each article passed the pre-filter (for metrics, without
+        running the pre-filter a second time)."""
         pending: list[tuple[Article, list[tuple[int, int]]]] = []
         to_parse = 0
         for article in articles:
@@ -160,14 +166,14 @@ class Extractor:
 
     def _run(
         self, batch: list[tuple[Article, list[tuple[int, int]]]]
-    ) -> Iterator[tuple[Article, list[DefectionEvent]]]:
+    ) -> Iterator[tuple[Article, list[DefectionEvent], bool]]:
         jobs = [(a.text[s:e], (i, s)) for i, (a, segs) in enumerate(batch) for s, e in segs]
         docs: dict[int, list[tuple[Doc, int]]] = {}
         for doc, (i, start) in self.nlp.pipe(jobs, as_tuples=True, batch_size=max(64, 4 * self.batch_size)):
             docs.setdefault(i, []).append((doc, start))
-        for i, (article, _) in enumerate(batch):
+        for i, (article, segs) in enumerate(batch):
             parts = docs.get(i, [])
-            yield article, (read_events(article, parts) if parts else [])
+            yield article, (read_events(article, parts) if parts else []), bool(segs)
 
 
 _CONTINUES: Final = re.compile(r"\s*[\"\u201c]?(?:The|They|He|She|These|Those|His|Her|Their|We|I)\b")

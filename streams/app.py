@@ -23,7 +23,7 @@ from typing import Any
 
 import faust
 
-from extractors import Article, DefectionEvent, Extractor, Window, entity_key, merge, prefilter
+from extractors import Article, DefectionEvent, Extractor, Window, entity_key, merge
 from extractors.dedup import with_event_id
 from streams import indexer, templates
 from streams.alerts import Alerter, EsLedger, SqliteLedger
@@ -143,9 +143,9 @@ def create_app(settings: Settings, extractor_factory: Callable[[], Extractor] | 
                 results = []
             if good:
                 metrics.extraction.observe((time.perf_counter() - started) / len(good))
-            for article, found in results:
+            for article, found, passed in results:
                 metrics.articles.labels(source=(article.source or "unknown")[:64], outcome="accepted").inc()
-                observe_extraction(metrics, found, prefilter(article.title, article.text))
+                observe_extraction(metrics, found, passed)
                 originals[article.id] = [r.to_json_dict() for r in found]
                 while len(originals) > MAX_ORIGINALS:
                     originals.popitem(last=False)

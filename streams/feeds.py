@@ -169,11 +169,6 @@ def entries(url: str, body: bytes) -> list[Item]:
     return out
 
 
-def entries_to_articles(url: str, body: bytes) -> list[Article | InputError]:
-    """The feed's items as articles (no full-text fetching)."""
-    return [parse_article(it.record, it.ref) for it in entries(url, body)]
-
-
 class FeedPoller:
     """Polls each feed when due; a failing feed is reported in one line and backed off (30 s doubling
     up to an hour, with jitter); it never raises. New items that carry only a summary get the full text

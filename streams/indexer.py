@@ -30,7 +30,7 @@ from streams.templates import Names
 MAX_CONFLICT_ROUNDS = 20
 
 
-class IndexError_(RuntimeError):
+class IndexRefused(RuntimeError):
     """Documents that Elasticsearch refused for a reason other than a version conflict."""
 
 
@@ -59,13 +59,13 @@ def _bulk(es: Elasticsearch, actions: list[dict[str, Any]]) -> list[dict[str, An
 
 def upsert_events(es: Elasticsearch, alias: str, events: Iterable[DefectionEvent]) -> int:
     """Fold each event into its stored document; delete the documents of events joined into others.
-    Returns how many documents changed. Raises ``IndexError_`` on a refusal that retrying cannot fix."""
+    Returns how many documents changed. Raises ``IndexRefused`` on a refusal that retrying cannot fix."""
     pending = _latest(events)
     changed = 0
     deletes = [{"_op_type": "delete", "_index": alias, "_id": i} for i, e in pending.items() if e.merged_into]
     failed = [f for f in _bulk(es, deletes) if f.get("delete", {}).get("status") != 404]
     if failed:
-        raise IndexError_(f"{len(failed)} deletes refused: {str(failed[0])[:300]}")
+        raise IndexRefused(f"{len(failed)} deletes refused: {str(failed[0])[:300]}")
     changed += len(deletes)
     todo = {i: e for i, e in pending.items() if not e.merged_into}
     for _ in range(MAX_CONFLICT_ROUNDS):
@@ -90,10 +90,10 @@ def upsert_events(es: Elasticsearch, alias: str, events: Iterable[DefectionEvent
         conflicts = {next(iter(f.values()))["_id"] for f in failed if next(iter(f.values())).get("status") == 409}
         other = [f for f in failed if next(iter(f.values())).get("status") != 409]
         if other:
-            raise IndexError_(f"{len(other)} of {len(actions)} events refused: {str(other[0])[:300]}")
+            raise IndexRefused(f"{len(other)} of {len(actions)} events refused: {str(other[0])[:300]}")
         changed += len(actions) - len(conflicts)
         todo = {i: e for i, e in todo.items() if i in conflicts}  # someone wrote in between: read again
-    raise IndexError_(f"{len(todo)} events still conflicting after {MAX_CONFLICT_ROUNDS} rounds")
+    raise IndexRefused(f"{len(todo)} events still conflicting after {MAX_CONFLICT_ROUNDS} rounds")
 
 
 def index_reports(es: Elasticsearch, names: Names, reports: Iterable[DefectionEvent]) -> int:
@@ -102,7 +102,7 @@ def index_reports(es: Elasticsearch, names: Names, reports: Iterable[DefectionEv
                 "_source": report_doc(r)} for r in reports]
     failed = _bulk(es, actions)
     if failed:
-        raise IndexError_(f"{len(failed)} of {len(actions)} reports refused: {str(failed[0])[:300]}")
+        raise IndexRefused(f"{len(failed)} of {len(actions)} reports refused: {str(failed[0])[:300]}")
     return len(actions)
 
 
@@ -115,7 +115,7 @@ async def until_done(write: Callable[[], int], what: str, log: Callable[[str], N
     while True:
         try:
             return await asyncio.to_thread(write)
-        except (TransportError, ApiError, IndexError_, ConnectionError) as exc:
+        except (TransportError, ApiError, IndexRefused, ConnectionError) as exc:
             attempt += 1
             delay = min(max_backoff, 0.5 * 2 ** min(attempt, 10)) * random.uniform(0.7, 1.3)
             log(f"elasticsearch: writing {what} failed ({type(exc).__name__}: {str(exc)[:160]}); "

@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from extractors import Article, Deduplicator, DefectionEvent, Extractor, Source, prefilter
+from extractors import Article, Deduplicator, DefectionEvent, Extractor, Source
 from extractors.dedup import with_event_id
 from streams.inputs import InputError
 from streams.metrics import Metrics
@@ -27,9 +27,11 @@ class Processed:
     """Canonical events that these reports joined into others (``merged_into`` says which)."""
 
 
-def extract_stage(extractor: Extractor, articles: Iterable[Article]) -> Iterator[tuple[Article, list[DefectionEvent]]]:
-    """Articles -> per-article reports (batched through one spaCy pipeline)."""
-    yield from extractor.extract_many(articles)
+def extract_stage(extractor: Extractor, articles: Iterable[Article]
+                  ) -> Iterator[tuple[Article, list[DefectionEvent], bool]]:
+    """Articles -> per-article reports (batched through one spaCy pipeline), and whether each article
+    passed the pre-filter."""
+    yield from extractor.extract_gated(articles)
 
 
 def dedup_stage(dedup: Deduplicator, article: Article, reports: list[DefectionEvent],
@@ -88,11 +90,11 @@ def process(extractor: Extractor, dedup: Deduplicator, items: Iterable[Article |
             else:
                 yield item
 
-    for article, reports in extract_stage(extractor, articles()):
+    for article, reports, passed in extract_stage(extractor, articles()):
         if metrics is not None:
             now = time.perf_counter()
             metrics.extraction.observe(now - last)  # this article's share of its batch
-            observe_extraction(metrics, reports, prefilter(article.title, article.text))
+            observe_extraction(metrics, reports, passed)
         while errors:
             yield errors.pop(0)
         done = dedup_stage(dedup, article, reports)

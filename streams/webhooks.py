@@ -57,10 +57,12 @@ def _retry_after(value: str | None) -> float | None:
     try:
         return min(MAX_RETRY_AFTER, max(0.0, float(value)))
     except ValueError:
-        when = email.utils.parsedate_to_datetime(value) if value else None
-        if when is None:
-            return None
-        return min(MAX_RETRY_AFTER, max(0.0, when.timestamp() - time.time()))
+        pass
+    try:  # an HTTP date; a receiver's garbage here must not break the delivery
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return min(MAX_RETRY_AFTER, max(0.0, when.timestamp() - time.time()))
 
 
 def post_once(target: Target, body: bytes, delivery_id: str, secret: bytes | None) -> Attempt:

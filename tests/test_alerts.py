@@ -189,3 +189,11 @@ def test_a_finished_delivery_never_overwrites_a_newer_claim(tmp_path: Path, rece
     records = settle(b, ledger2)
     assert [r.corroboration for r in records] == [2]
     assert sorted(json.loads(r.body)["kind"] for r in receiver.requests) == ["new", "update"]
+
+
+def test_an_unreadable_retry_after_falls_back_to_backoff(tmp_path: Path, receiver: Receiver) -> None:
+    receiver.answer = lambda n: (503, {"Retry-After": "soon, maybe"}) if n == 0 else (200, {})
+    a, ledger = alerter(tmp_path, rules(receiver.url))
+    a.on_event(event())
+    [rec] = settle(a, ledger)
+    assert rec.status == "sent" and rec.attempts == 2
