@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from extractors import Article, Deduplicator, Extractor, Window
 from extractors.pipeline import ModelNotFound
 from streams.feeds import FeedsError
-from streams.inputs import InputError, count_lines, read_input
+from streams.inputs import InputError, count_lines, describe, read_input
 from streams.progress import Progress
 from streams.rules import RulesError
 from streams.settings import Settings, SettingsError
@@ -178,7 +178,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         q = SearchQuery(text=" ".join(args.query), since=args.since, until=args.until, country=args.country,
                         min_seniority=args.min_seniority, status=args.status, limit=args.limit)
     except ValidationError as exc:
-        _err("bad search: " + "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
+        _err("bad search: " + describe(exc))
         return 2
     if settings.mode == "distributed":
         if not settings.elasticsearch:

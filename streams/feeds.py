@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from extractors import Article
 from streams.fulltext import full_text
-from streams.inputs import InputError, html_to_text, parse_article
+from streams.inputs import InputError, describe, html_to_text, parse_article
 from streams.metrics import Metrics
 from streams.settings import Settings
 from streams.urls import canonical_url
@@ -74,8 +74,7 @@ def read_feeds_file(path: Path) -> list[FeedConfig]:
     except tomllib.TOMLDecodeError as exc:
         raise FeedsError(f"{path}: not valid TOML: {exc}") from exc
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise FeedsError(f"{path}: {problems}") from exc
+        raise FeedsError(f"{path}: {describe(exc)}") from exc
 
 
 @dataclass

@@ -86,6 +86,11 @@ def html_to_text(markup: str) -> tuple[str, str]:
     return " ".join("".join(p.title).split()), text
 
 
+def describe(exc: ValidationError) -> str:
+    """A validation error as one line: each field and what is wrong with it."""
+    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'record'}: {e['msg']}" for e in exc.errors())
+
+
 def parse_article(record: object, ref: str) -> Article | InputError:
     """An article from one decoded record (a dict), or the reason it is not one."""
     if not isinstance(record, dict):
@@ -107,7 +112,7 @@ def parse_article(record: object, ref: str) -> Article | InputError:
     try:
         return Article.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'record'}: {e['msg']}" for e in exc.errors())
+        problems = describe(exc)
         return InputError(name, problems, _preview(record))
 
 

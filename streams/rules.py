@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from extractors import DefectionEvent, ranks
 from extractors.countries import country_of
+from streams.inputs import describe
 
 DEFAULT_SECTORS = ("military", "security", "intelligence", "government", "diplomatic")
 
@@ -135,5 +136,4 @@ def load_rules(path: Path | None, min_seniority: float = 0.5, min_confidence: fl
     try:
         return RuleSet.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise RulesError(f"{path}: {problems}") from exc
+        raise RulesError(f"{path}: {describe(exc)}") from exc

@@ -12,6 +12,10 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 DEFAULT_FEEDS_FILE = Path(__file__).parent / "data" / "feeds.toml"
 
 
+_COMMA_LISTS = frozenset({"feeds", "agents", "fetch_allow_hosts"})
+"""Settings given in the environment as comma-separated lists (``DEFWATCH_FEEDS=none``: no feeds)."""
+
+
 class SettingsError(ValueError):
     pass
 
@@ -130,14 +134,9 @@ class Settings(BaseModel):
             value = env.get(f"DEFWATCH_{name.upper()}")
             if value is None or value == "":
                 continue
-            if name == "feeds":
-                raw[name] = [] if value.strip().lower() == "none" else [
-                    u.strip() for u in value.split(",") if u.strip()
-                ]
-            elif name == "agents":
-                raw[name] = [a.strip() for a in value.split(",") if a.strip()]
-            elif name == "fetch_allow_hosts":
-                raw[name] = [h.strip() for h in value.split(",") if h.strip()]
+            if name in _COMMA_LISTS:
+                none = name == "feeds" and value.strip().lower() == "none"
+                raw[name] = [] if none else [v.strip() for v in value.split(",") if v.strip()]
             else:
                 raw[name] = value
         try:
